@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * kds - kernel data structures behind a misc device: user-space ABI.
+ *
+ * Each backend is a misc device /dev/kds/<backend> (list, hash, rbtree,
+ * xarray, maple) holding one store of (__u64 key, byte-string value)
+ * pairs shared by every opener.
+ *
+ * Every command takes a pointer to a struct that starts with
+ *	__u32 size;	 sizeof() the caller compiled against
+ *	__u32 flags;	 unknown bits are rejected with EINVAL
+ * so the structs can grow: a caller with an older, smaller struct is
+ * zero-extended; a caller with a newer, larger struct is accepted only when
+ * the bytes past what this kernel knows are zero (E2BIG otherwise); a size
+ * below the first version of the struct is EINVAL.  Fields named
+ * "reserved" or "pad" must be zero (EINVAL).  User pointers travel as
+ * __aligned_u64.
+ *
+ * Errors (returned as -1 with errno set):
+ *	ENOENT		get/del of a key that is not in the store
+ *	ENOSPC		put of a new key into a store holding max_entries
+ *	E2BIG		value longer than max_value_size; or a struct larger
+ *			than the kernel knows with a non-zero tail; or a batch
+ *			longer than KDS_BATCH_MAX
+ *	ERANGE		get: the value is longer than the buffer (value_len
+ *			then holds the length needed; nothing is copied)
+ *	EFAULT		a pointer (the struct itself, a value, a batch array
+ *			or a range buffer) is not accessible
+ *	EINVAL		bad size, unknown flag bit, non-zero reserved field
+ *	ENOTTY		unknown command
+ *	EOPNOTSUPP	range on a backend without key order (list, hash)
+ *	EEXIST		put with KDS_PUT_NOREPLACE of a key already present
+ *	ENOMEM		the kernel could not allocate memory
+ * A command that fails leaves the store as it was.
+ */
+#ifndef _UAPI_LINUX_KDS_H
+#define _UAPI_LINUX_KDS_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/*
+ * All commands use _IO(KDS_TYPE, nr) with nr in 0x00..0x3f: the struct
+ * size travels inside the struct, not in the command number.
+ */
+#define KDS_TYPE		0xDB
+
+#define KDS_API_VERSION		1
+
+/* Largest value the max_value_size parameter may allow (1 MiB). */
+#define KDS_VALUE_SIZE_LIMIT	(1U << 20)
+/* Most operations one KDS_IOC_BATCH call takes. */
+#define KDS_BATCH_MAX		4096
+
+/* Features reported by KDS_IOC_API. */
+#define KDS_FEAT_RANGE		(1U << 0)	/* KDS_IOC_RANGE works */
+#define KDS_FEAT_BATCH		(1U << 1)	/* KDS_IOC_BATCH works */
+
+/**
+ * struct kds_api - KDS_IOC_API: what the running module offers
+ * @size: sizeof(struct kds_api)
+ * @flags: must be 0
+ * @version: out: KDS_API_VERSION
+ * @features: out: KDS_FEAT_* bits
+ * @max_entries: out: the store's entry limit (kds.max_entries)
+ * @max_value_size: out: longest value in bytes (kds.max_value_size)
+ * @backend: out: backend name, NUL-terminated ("hash", "rbtree", ...)
+ */
+struct kds_api {
+	__u32 size;
+	__u32 flags;
+	__u32 version;
+	__u32 features;
+	__aligned_u64 max_entries;
+	__aligned_u64 max_value_size;
+	char backend[16];
+};
+
+/* kds_kv.flags for KDS_IOC_PUT */
+#define KDS_PUT_NOREPLACE	(1U << 0)	/* EEXIST if the key exists */
+
+/**
+ * struct kds_kv - KDS_IOC_PUT, KDS_IOC_GET, KDS_IOC_DEL: one key
+ * @size: sizeof(struct kds_kv)
+ * @flags: put: KDS_PUT_* bits; get and del: must be 0
+ * @key: the key
+ * @value: user pointer: put: the value; get: the buffer; del: unused (0)
+ * @value_len: put: bytes at @value; get: in: buffer size, out: the
+ *	value's length (also on ERANGE); del: must be 0
+ * @reserved: must be 0
+ *
+ * Put inserts the key, or replaces its value (returns 0 either way).
+ * A put that fails leaves the old value in place.
+ */
+struct kds_kv {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 key;
+	__aligned_u64 value;
+	__u32 value_len;
+	__u32 reserved;
+};
+
+/* kds_batch_op.op */
+#define KDS_OP_PUT		1
+#define KDS_OP_GET		2
+#define KDS_OP_DEL		3
+
+/**
+ * struct kds_batch_op - one operation of a batch
+ * @op: KDS_OP_PUT, KDS_OP_GET or KDS_OP_DEL
+ * @result: out: 0 or a negative errno for this operation alone
+ * @key: the key
+ * @value: user pointer, as in struct kds_kv
+ * @value_len: as in struct kds_kv (out for get)
+ * @reserved: must be 0
+ */
+struct kds_batch_op {
+	__u32 op;
+	__s32 result;
+	__aligned_u64 key;
+	__aligned_u64 value;
+	__u32 value_len;
+	__u32 reserved;
+};
+
+/* kds_batch.flags */
+#define KDS_BATCH_STOP_ON_ERROR	(1U << 0)	/* stop at the first failing op */
+
+/**
+ * struct kds_batch - KDS_IOC_BATCH: many operations in one call
+ * @size: sizeof(struct kds_batch)
+ * @flags: KDS_BATCH_* bits
+ * @ops: user pointer to @count struct kds_batch_op
+ * @count: number of operations, 0..KDS_BATCH_MAX
+ * @op_size: sizeof(struct kds_batch_op)
+ * @done: out: operations carried out (each has its own @result)
+ * @reserved: must be 0
+ *
+ * Operations run in order.  The call returns 0 when it processed the
+ * array, even if some operations failed: read each op's @result.  It
+ * returns an errno only for the batch itself (EINVAL, EFAULT, E2BIG).
+ * An op with a bad field gets -EINVAL in @result and changes nothing.
+ */
+struct kds_batch {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 ops;
+	__u32 count;
+	__u32 op_size;
+	__u32 done;
+	__u32 reserved;
+};
+
+/**
+ * struct kds_rec - one record in a KDS_IOC_RANGE buffer
+ * @key: the key
+ * @value_len: bytes of value that follow this header
+ * @pad: 0
+ *
+ * The value follows, then zero padding up to the next multiple of 8:
+ * the next record starts KDS_REC_SIZE(value_len) bytes after this one.
+ */
+struct kds_rec {
+	__aligned_u64 key;
+	__u32 value_len;
+	__u32 pad;
+};
+
+#define KDS_REC_SIZE(len)	\
+	((__u32)sizeof(struct kds_rec) + (((__u32)(len) + 7U) & ~7U))
+
+/* kds_range.flags (out) */
+#define KDS_RANGE_MORE		(1U << 0)	/* more keys <= hi: resume at next */
+
+/**
+ * struct kds_range - KDS_IOC_RANGE: entries with lo <= key <= hi, in order
+ * @size: sizeof(struct kds_range)
+ * @flags: in: must be 0; out: KDS_RANGE_MORE when the buffer filled up
+ * @lo: first key (inclusive)
+ * @hi: last key (inclusive); lo > hi is EINVAL
+ * @buf: user pointer to the output buffer of struct kds_rec records
+ * @buf_len: bytes at @buf
+ * @count: out: records written
+ * @next: out: with KDS_RANGE_MORE, the key to pass as @lo to resume
+ *
+ * Only backends that keep keys in order (rbtree, xarray, maple) support
+ * it; list and hash return EOPNOTSUPP.  If the first record does not fit
+ * in @buf_len, the call fails with ERANGE.
+ */
+struct kds_range {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 lo;
+	__aligned_u64 hi;
+	__aligned_u64 buf;
+	__u32 buf_len;
+	__u32 count;
+	__aligned_u64 next;
+};
+
+/**
+ * struct kds_stats - KDS_IOC_STATS: counters of one store
+ * @size: sizeof(struct kds_stats)
+ * @flags: must be 0
+ * @entries: entries in the store
+ * @bytes: bytes of values held
+ * @puts: successful puts since load
+ * @gets: gets since load (hits + misses)
+ * @hits: gets that found their key
+ * @dels: successful deletes since load
+ * @clears: clears since load
+ * @errors: operations refused with an errno since load
+ * @shape: the structure's shape: list: length; hash: longest chain;
+ *	rbtree, maple: height; xarray: height (levels)
+ * @shape2: hash: occupied buckets; others 0
+ * @buckets: hash: number of buckets; others 0
+ */
+struct kds_stats {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 entries;
+	__aligned_u64 bytes;
+	__aligned_u64 puts;
+	__aligned_u64 gets;
+	__aligned_u64 hits;
+	__aligned_u64 dels;
+	__aligned_u64 clears;
+	__aligned_u64 errors;
+	__aligned_u64 shape;
+	__aligned_u64 shape2;
+	__aligned_u64 buckets;
+};
+
+#define KDS_IOC_API	_IO(KDS_TYPE, 0x00)	/* struct kds_api */
+#define KDS_IOC_PUT	_IO(KDS_TYPE, 0x01)	/* struct kds_kv */
+#define KDS_IOC_GET	_IO(KDS_TYPE, 0x02)	/* struct kds_kv */
+#define KDS_IOC_DEL	_IO(KDS_TYPE, 0x03)	/* struct kds_kv */
+#define KDS_IOC_BATCH	_IO(KDS_TYPE, 0x04)	/* struct kds_batch */
+#define KDS_IOC_RANGE	_IO(KDS_TYPE, 0x05)	/* struct kds_range */
+#define KDS_IOC_STATS	_IO(KDS_TYPE, 0x06)	/* struct kds_stats */
+#define KDS_IOC_CLEAR	_IO(KDS_TYPE, 0x07)	/* argument must be 0 */
+#define KDS_IOC_NOOP	_IO(KDS_TYPE, 0x08)	/* does nothing: the crossing cost */
+
+#endif /* _UAPI_LINUX_KDS_H */

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kds - the core's registration API for backend modules.
+ *
+ * The core (module kds) owns everything user space sees: the misc device,
+ * its file operations (text protocol, ioctls, llseek), limits, counters
+ * and sysfs.  A backend (module kds_<name>) owns one data structure and
+ * hands the core a struct kds_ops; the core never knows which structure
+ * it drives.
+ *
+ * Rules every backend follows:
+ *  - put/get/del/clear/iter may run concurrently from many CPUs; each
+ *    backend documents its lock beside its data.
+ *  - No callback is called with a core lock held, and none copies to or
+ *    from user space: values arrive and leave in kernel buffers.
+ *  - get and iter run in atomic context if the backend's read side is
+ *    RCU or a spinlock: they must not sleep, so they only memcpy.
+ *  - put allocates its entry with kds_entry_alloc() before taking its
+ *    write lock, and frees it with kds_entry_free() if it is not used.
+ *  - A new key is admitted only through kds_store_admit(), which
+ *    enforces kds.max_entries; every entry that leaves the store goes
+ *    through kds_store_forget().
+ */
+#ifndef _KDS_H
+#define _KDS_H
+
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/percpu.h>
+#include <linux/atomic.h>
+#include <linux/types.h>
+#include <uapi/linux/kds.h>
+
+struct kds_store;
+struct kds_iter;
+
+/**
+ * struct kds_shape - the structure's shape, for sysfs and KDS_IOC_STATS
+ * @length: list: number of nodes on the list
+ * @longest_chain: hash: entries in the longest bucket
+ * @buckets_used: hash: buckets holding at least one entry
+ * @buckets: hash: number of buckets (2^bits)
+ * @height: rbtree, xarray, maple: levels from root to deepest leaf
+ *
+ * A backend fills only the fields that apply to it.
+ */
+struct kds_shape {
+	u64 length;
+	u64 longest_chain;
+	u64 buckets_used;
+	u64 buckets;
+	u64 height;
+};
+
+/* kds_ops.shape_kind: which fields of struct kds_shape are shown in sysfs */
+#define KDS_SHAPE_LENGTH	1	/* length */
+#define KDS_SHAPE_CHAIN		2	/* longest_chain, buckets_used, buckets */
+#define KDS_SHAPE_HEIGHT	3	/* height */
+
+/**
+ * struct kds_ops - what a backend provides to the core
+ * @name: backend name: device "kds-<name>", node /dev/kds/<name>
+ * @features: KDS_FEAT_* bits of the uapi (KDS_FEAT_RANGE for backends
+ *	that keep key order)
+ * @shape_kind: KDS_SHAPE_* value naming the sysfs shape attributes
+ * @init: allocate the empty structure; store its pointer with
+ *	kds_set_priv().  Returns 0 or -errno.
+ * @destroy: free every entry and the structure; runs after the device is
+ *	gone, with no caller left.
+ * @put: insert @key with a copy of @len bytes at @val, or replace its
+ *	value.  With KDS_PUT_NOREPLACE in @flags, -EEXIST if present.
+ *	Returns 0, -ENOSPC (kds_store_admit() said no), -EEXIST or -ENOMEM,
+ *	and leaves the store unchanged on error.
+ * @get: copy min(@cap, value length) bytes of @key's value to @buf and
+ *	return the value length, or -ENOENT.
+ * @del: remove @key: 0 or -ENOENT.
+ * @clear: remove every entry.
+ * @iter: call kds_iter_emit() for each entry at or after the cursor in
+ *	@it, in iteration order, until it returns false or the entries end
+ *	(then set @it->done); see struct kds_iter.
+ * @shape: fill @shape.
+ */
+struct kds_ops {
+	const char *name;
+	u32 features;
+	u32 shape_kind;
+	int (*init)(struct kds_store *s);
+	void (*destroy)(struct kds_store *s);
+	int (*put)(struct kds_store *s, u64 key, const void *val, u32 len,
+		   u32 flags);
+	long (*get)(struct kds_store *s, u64 key, void *buf, u32 cap);
+	int (*del)(struct kds_store *s, u64 key);
+	void (*clear)(struct kds_store *s);
+	void (*iter)(struct kds_store *s, struct kds_iter *it);
+	void (*shape)(struct kds_store *s, struct kds_shape *shape);
+};
+
+/**
+ * struct kds_iter - a resumable walk over a store
+ * @pos: the backend's cursor, first word: where to resume (inclusive).
+ *	Ordered backends: the first key to visit.  Hash: the bucket.
+ *	List: the sequence number of the first node to visit.
+ * @pos2: second word of the cursor (hash: the first key to visit within
+ *	bucket @pos, in key order); 0 for the others.
+ * @hi: ordered backends stop after the last key <= @hi.
+ * @done: set by the backend when no entry is left after the cursor.
+ *
+ * The core starts a walk with everything zero (and @hi = U64_MAX for a
+ * dump).  The backend passes to kds_iter_emit() the cursor that follows
+ * each entry; the core stores it only if it accepted the entry, so an
+ * entry that did not fit is visited again by the next call.  An entry
+ * that stays in the store for a whole walk is emitted exactly once.
+ */
+struct kds_iter {
+	u64 pos;
+	u64 pos2;
+	u64 hi;
+	bool done;
+	/* private to the core */
+	void *buf;
+	size_t len;
+	size_t cap;
+	size_t need;
+	u32 count;
+	bool records;
+};
+
+/**
+ * kds_iter_emit - hand one entry of a walk to the core
+ * @it: the walk
+ * @key: the entry's key
+ * @val: its value (kernel memory, stable while the backend holds it)
+ * @len: value length
+ * @pos: the cursor that follows this entry
+ * @pos2: second word of that cursor
+ *
+ * Return: true if the entry was taken (the walk may go on), false to
+ * stop the walk here; the entry will be offered again next time.
+ * Only memcpy: safe in atomic context.
+ */
+bool kds_iter_emit(struct kds_iter *it, u64 key, const void *val, u32 len,
+		   u64 pos, u64 pos2);
+
+/**
+ * struct kds_pcpu_stats - per-CPU operation counters of one store
+ * @puts: successful puts
+ * @gets: gets (hits and misses)
+ * @hits: gets that found their key
+ * @dels: successful deletes
+ * @clears: clears
+ * @errors: operations refused with an errno
+ *
+ * Per CPU so that readers on many CPUs never share a cache line.
+ */
+struct kds_pcpu_stats {
+	u64 puts;
+	u64 gets;
+	u64 hits;
+	u64 dels;
+	u64 clears;
+	u64 errors;
+};
+
+/**
+ * struct kds_store - one backend's store and its device
+ * @ops: the backend
+ * @priv: the backend's structure (kds_set_priv())
+ * @nr_entries: entries in the store; raised only by kds_store_admit()
+ * @nr_bytes: bytes of values in the store
+ * @stats: per-CPU counters
+ * @fops: the device's file operations: the core's, with .owner set to
+ *	the backend module so that an open file pins the backend
+ * @misc: the misc device "kds-<name>"
+ * @devname: "kds-<name>"
+ * @nodename: "kds/<name>"
+ *
+ * nr_entries and nr_bytes are atomics: writers of lockless backends may
+ * run on several CPUs at once.
+ */
+struct kds_store {
+	const struct kds_ops *ops;
+	void *priv;
+	atomic_long_t nr_entries;
+	atomic_long_t nr_bytes;
+	struct kds_pcpu_stats __percpu *stats;
+	struct file_operations fops;
+	struct miscdevice misc;
+	char devname[24];
+	char nodename[24];
+};
+
+static inline void kds_set_priv(struct kds_store *s, void *priv)
+{
+	s->priv = priv;
+}
+
+static inline void *kds_priv(struct kds_store *s)
+{
+	return s->priv;
+}
+
+struct kds_store *__kds_register(const struct kds_ops *ops,
+				 struct module *owner);
+void kds_unregister(struct kds_store *s);
+
+/**
+ * kds_register - register a backend and create its device
+ * @ops: the backend's operations (static, outlives the store)
+ *
+ * Return: the store, or an ERR_PTR().
+ */
+#define kds_register(ops) __kds_register(ops, THIS_MODULE)
+
+bool kds_store_admit(struct kds_store *s, u32 len);
+void kds_store_forget(struct kds_store *s, u32 len);
+void kds_store_resize(struct kds_store *s, u32 old_len, u32 new_len);
+void *kds_entry_alloc(size_t size);
+void kds_entry_free(const void *entry);
+
+#endif /* _KDS_H */

@@ -1,0 +1,44 @@
+#!/bin/bash
+# Shared helpers for the VM test harness: cache location, mirror discovery,
+# kernel-line table. Sourced, never run.
+
+KDS_CACHE=${KDS_CACHE:-/var/cache/kds-test}
+
+say() { printf '%s\n' "$*" >&2; }
+die() { say "kds-test: $*"; exit 1; }
+
+# The Debian mirror this machine already uses: the first URI ending in
+# /debian in an active deb822 .sources file, else a one-line sources.list.
+debian_mirror() {
+	local uri
+	uri=$(grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources |
+		tr ' ' '\n' | grep -E '^[a-z]+://.*/debian/?$' | head -n 1)
+	if [ -z "$uri" ]; then
+		uri=$(grep -hsE '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list |
+			tr ' ' '\n' | grep -E '^[a-z]+://.*/debian/?$' | head -n 1)
+	fi
+	[ -n "$uri" ] || die "no Debian mirror found in the host's apt configuration"
+	printf '%s\n' "${uri%/}"
+}
+
+# Kernel lines: name, chroot, apt suite the kernel comes from.
+# The chroot is the suite whose compiler built that kernel.
+KDS_LINES="6.1 6.12-bpo 6.12 7.3 sid"
+line_chroot() {
+	case "$1" in
+	6.1|6.12-bpo) echo bookworm ;;
+	6.12|7.3) echo trixie ;;
+	sid) echo sid ;;
+	*) die "unknown kernel line '$1' (known: $KDS_LINES)" ;;
+	esac
+}
+line_suite() {
+	case "$1" in
+	6.1) echo bookworm ;;
+	6.12-bpo) echo bookworm-backports ;;
+	6.12) echo trixie ;;
+	7.3) echo trixie-backports ;;
+	sid) echo sid ;;
+	*) die "unknown kernel line '$1'" ;;
+	esac
+}
