@@ -19,14 +19,30 @@ esac
 pkgs="build-essential,kmod,cpio,busybox-static,linux-image-amd64,linux-headers-amd64,sparse,perl,ca-certificates"
 [ "$rel" = bookworm ] && pkgs="$pkgs,linux-source-6.1,xz-utils"
 
-# Key the cache on this script and the suites' Release dates are too slow to
-# fetch each time; key on the script and the day, so suites refresh daily.
-key=$(cat "$here/mkchroot.sh" "$here/lib.sh" | sha256sum | cut -c1-12)
 dir="$KDS_CACHE/chroot-$rel"
 stamp="$dir/.kds-stamp"
-want="$key $(date +%Y-%m-%d)"
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
-	exit 0
+
+# The cache key: this script, and the Date: of each suite's InRelease, so
+# that a new upload to any suite (a new kernel) rebuilds the chroot.
+suite_dates() {
+	local s tmp
+	tmp=$(mktemp -d)
+	for s in $suites; do
+		if /usr/lib/apt/apt-helper -q download-file \
+			"$mirror/dists/$s/InRelease" "$tmp/$s" >/dev/null 2>&1; then
+			grep -m1 '^Date:' "$tmp/$s" || echo "Date: unknown"
+		else
+			echo "Date: unreachable"
+		fi
+	done
+	rm -rf "$tmp"
+}
+dates=$(suite_dates)
+want="$(sha256sum <"$here/mkchroot.sh" | cut -c1-16) $(echo "$dates" | sha256sum | cut -c1-16)"
+if [ -f "$stamp" ]; then
+	[ "$(cat "$stamp")" = "$want" ] && exit 0
+	# Mirror unreachable: keep what we have rather than fail.
+	case "$dates" in *unreachable*) exit 0 ;; esac
 fi
 rm -rf --one-file-system "$dir.new"
 mkdir -p "$KDS_CACHE"
@@ -37,7 +53,8 @@ done
 say "kds-test: building $rel chroot (suites: $suites)"
 # The mirror may serve a dated snapshot whose Release files (sid,
 # backports) carry an expired Valid-Until: the signatures still hold.
-mmdebstrap --quiet --mode=root --variant=apt --include="$pkgs" \
+# INITRD=No: the kernels boot with our own initramfs, skip building theirs.
+INITRD=No mmdebstrap --quiet --mode=root --variant=apt --include="$pkgs" \
 	--aptopt='Acquire::Check-Valid-Until "false"' \
 	--customize-hook="chroot \"\$1\" apt-get update -q" \
 	${extra:+--customize-hook="chroot \"\$1\" apt-get install -q -y -t $extra linux-image-amd64 linux-headers-amd64"} \

@@ -1,0 +1,377 @@
+#!/bin/bash
+# make check: layers 1 and 2 of DESIGN.md ("How it is tested").
+#
+# For every kernel line: build the modules against that line's headers
+# (W=1, warnings are errors), run sparse, boot the line's own vmlinuz under
+# QEMU (TCG) with an initramfs holding the modules and the test programs,
+# run the tests there and check the guest's kernel log. Once: checkpatch
+# --strict on the kernel sources. Then the package end-to-end test
+# (tests/e2e, when present and not disabled). Prints a table and a last line
+# "N passed, N failed"; exits non-zero on any failure.
+#
+# Environment:
+#   KERNELS="6.1 7.3"  kernel lines to run (default: all, see lib.sh)
+#   KDS_CACHE          cache directory (default /var/cache/kds-test)
+#   KDS_OUT            logs and artefacts (default build/check in the tree)
+#   KDS_E2E=0          skip the package end-to-end test
+#   KDS_VM_TIMEOUT     seconds one VM may run (default 1500)
+#   KDS_SHELL=1        (with one kernel line) boot with a shell, run nothing
+set -euo pipefail
+
+here=$(dirname "$(readlink -f "$0")")
+top=$(cd "$here/../.." && pwd)
+# shellcheck source=tests/vm/lib.sh
+. "$here/lib.sh"
+
+lines=${KERNELS:-$KDS_LINES}
+out=${KDS_OUT:-$top/build/check}
+vm_timeout=${KDS_VM_TIMEOUT:-1500}
+started=$(date +%s)
+
+npass=0
+nfail=0
+nskip=0
+declare -A row
+failures=()
+
+note() { printf '[%4ds] %s\n' $(($(date +%s) - started)) "$*" >&2; }
+pass() { npass=$((npass + 1)); }
+fail() { nfail=$((nfail + 1)); failures+=("$*"); note "FAIL: $*"; }
+
+ensure_host_tools() {
+	local need=()
+	command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+	command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
+	command -v cpio >/dev/null || need+=(cpio)
+	command -v gzip >/dev/null || need+=(gzip)
+	[ ${#need[@]} -eq 0 ] && return 0
+	note "installing host tools: ${need[*]}"
+	apt-get update -q >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null
+}
+
+# The kernel release of a line inside its chroot.
+line_kver() {
+	local c=$1 line=$2 pat
+	case "$line" in
+	6.1) pat='6.1.*-amd64' ;;
+	6.12-bpo) pat='6.12.*bpo*-amd64' ;;
+	6.12) pat='6.12.*-amd64' ;;
+	7.3) pat='7.3.*-amd64' ;;
+	sid) pat='*-amd64' ;;
+	esac
+	# shellcheck disable=SC2086
+	(cd "$c/usr/src" && ls -d linux-headers-$pat 2>/dev/null) |
+		sed 's/^linux-headers-//' | sort -V | tail -n 1
+}
+
+# Fresh copy of the sources into a chroot's /build/<name>.
+stage_tree() {
+	local c=$1 name=$2
+	rm -rf --one-file-system "${c:?}/build/$name"
+	mkdir -p "$c/build/$name/tests"
+	cp -a "$top/src" "$top/tools" "$c/build/$name/"
+	cp -a "$top/tests/selftests" "$c/build/$name/tests/"
+}
+
+# checkpatch and the kselftest harness come from Debian's linux-source.
+ksrc_extract() {
+	local c=$1 tarball
+	[ -f "$c/build/ksrc/.done" ] && return 0
+	tarball=$(cd "$c/usr/src" && ls linux-source-*.tar.xz | head -n 1)
+	local base=${tarball%.tar.xz}
+	rm -rf --one-file-system "$c/build/ksrc"
+	mkdir -p "$c/build/ksrc"
+	chroot "$c" tar -xJf "/usr/src/$tarball" -C /build/ksrc --strip-components=1 \
+		"$base/scripts/checkpatch.pl" "$base/scripts/spelling.txt" \
+		"$base/scripts/const_structs.checkpatch" \
+		"$base/tools/testing/selftests/kselftest_harness.h" \
+		"$base/tools/testing/selftests/kselftest.h"
+	touch "$c/build/ksrc/.done"
+}
+
+lint_sources() {
+	local c=$1 f rel log=$out/checkpatch.log
+	: >"$log"
+	for f in "$top"/src/*.c "$top"/src/*.h "$top"/src/include/uapi/linux/kds.h; do
+		[ -f "$f" ] || continue
+		rel=${f#"$top"/}
+		if chroot "$c" perl /build/ksrc/scripts/checkpatch.pl --strict --no-tree \
+			--quiet --no-summary --show-types -f "/build/user/$rel" >>"$log" 2>&1; then
+			pass
+		else
+			fail "checkpatch --strict: $rel (see $log)"
+		fi
+	done
+}
+
+build_user() {
+	local c=$1
+	stage_tree "$c" user
+	mkdir -p "$out/user"
+	if ! chroot "$c" sh -c 'make -C /build/user/tools STATIC=1 &&
+		make -C /build/user/tests/selftests \
+			HARNESS_DIR=/build/ksrc/tools/testing/selftests \
+			OUT=/build/user/out' >"$out/user/build.log" 2>&1; then
+		fail "user space: build (see $out/user/build.log)"
+		return 1
+	fi
+	pass
+	rm -rf "$out/user/tests"
+	mkdir -p "$out/user/tests"
+	cp "$c/build/user/out/"*.test "$out/user/tests/"
+	cp "$c/build/user/tools/kdsctl" "$out/user/kdsctl"
+}
+
+# Build the modules for one line; W=1 and -Werror, then sparse.
+build_modules() {
+	local c=$1 line=$2 kver=$3 d=$out/$line
+	stage_tree "$c" "kds-$line"
+	if chroot "$c" make -C "/usr/src/linux-headers-$kver" M="/build/kds-$line/src" \
+		W=1 KCFLAGS=-Werror modules >"$d/build.log" 2>&1; then
+		pass
+		row[$line.build]=ok
+	else
+		fail "$line: module build (see $d/build.log)"
+		row[$line.build]=FAIL
+		return 1
+	fi
+	mkdir -p "$d/ko"
+	cp "$c/build/kds-$line/src/"*.ko "$d/ko/"
+	# sparse: a second pass that checks every file (C=2) and must be silent.
+	chroot "$c" make -C "/usr/src/linux-headers-$kver" M="/build/kds-$line/src" \
+		C=2 CHECK=sparse modules >"$d/sparse.log" 2>&1 || true
+	if grep -E '(warning|error):' "$d/sparse.log" >/dev/null; then
+		fail "$line: sparse (see $d/sparse.log)"
+		row[$line.sparse]=FAIL
+	else
+		pass
+		row[$line.sparse]=ok
+	fi
+}
+
+make_initramfs() {
+	local c=$1 line=$2 kver=$3 d=$out/$line
+	local r=/build/ir-$line root=$c/build/ir-$line a lib
+	rm -rf --one-file-system "$root"
+	mkdir -p "$root"/{bin,sbin,usr/bin,etc,proc,sys,dev,tmp,kds/tests} \
+		"$root/lib/modules/$kver/extra"
+	cp "$c/bin/busybox" "$root/bin/busybox"
+	for a in $(chroot "$c" /bin/busybox --list); do
+		case "$a" in
+		busybox|modprobe|rmmod|insmod|lsmod|modinfo|depmod) ;;
+		*) ln -sf busybox "$root/bin/$a" ;;
+		esac
+	done
+	cp -L "$c/bin/kmod" "$root/sbin/kmod"
+	for lib in $(chroot "$c" ldd /bin/kmod | grep -oE '/[^ ]+'); do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$c$lib" "$root$lib"
+	done
+	for a in modprobe rmmod insmod lsmod modinfo depmod; do
+		ln -sf kmod "$root/sbin/$a"
+	done
+	cp "$d/ko/"*.ko "$root/lib/modules/$kver/extra/"
+	for a in modules.builtin modules.builtin.modinfo modules.order; do
+		[ -f "$c/lib/modules/$kver/$a" ] && cp "$c/lib/modules/$kver/$a" "$root/lib/modules/$kver/"
+	done
+	chroot "$c" depmod -b "$r" "$kver"
+	cp "$out/user/tests/"*.test "$root/kds/tests/"
+	cp "$out/user/kdsctl" "$root/usr/bin/kdsctl"
+	cp "$here/guest-init" "$root/init"
+	chmod 755 "$root/init"
+	printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$root/etc/passwd"
+	printf 'root:x:0:\nkds:x:999:\nnogroup:x:65534:\n' >"$root/etc/group"
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$d/initrd.gz"
+	rm -rf --one-file-system "$root"
+}
+
+boot() {
+	local c=$1 line=$2 kver=$3 d=$out/$line
+	local append="console=ttyS0 panic=-1 loglevel=4"
+	local -a serial=(-serial "file:$d/console.log" -serial "file:$d/results.log")
+	if [ "${KDS_SHELL:-0}" = 1 ]; then
+		append="$append kds.shell=1"
+		serial=(-serial mon:stdio)
+	fi
+	: >"$d/results.log"
+	timeout "$vm_timeout" qemu-system-x86_64 -nodefaults -accel tcg -cpu max \
+		-smp 2 -m 1024 -display none -no-reboot \
+		-kernel "$c/boot/vmlinuz-$kver" -initrd "$d/initrd.gz" \
+		-append "$append" "${serial[@]}" >"$d/qemu.log" 2>&1 || true
+}
+
+# Read results.log of one line: TAP lines, program exit codes, unload,
+# taint, kernel log.
+judge() {
+	local line=$1 d=$out/$line res=$out/$line/results.log
+	local tp=0 tf=0 ts=0 prog="" l
+	if ! grep -q '^KDS-DONE' "$res"; then
+		fail "$line: the VM did not finish (see $d/console.log)"
+		row[$line.boot]=FAIL
+	else
+		pass
+		row[$line.boot]=ok
+	fi
+	if grep -q '^KDS-LOAD ok' "$res"; then pass; else fail "$line: modprobe of the five backends"; fi
+	while IFS= read -r l; do
+		case "$l" in
+		KDS-PROG-BEGIN\ *) prog=${l#KDS-PROG-BEGIN }; local pf=0 ;;
+		KDS-PROG-END\ *)
+			local rc=${l##* }
+			if [ "$rc" != 0 ] && [ "$pf" = 0 ]; then
+				tf=$((tf + 1))
+				fail "$line: $prog exited $rc"
+			fi
+			prog="" ;;
+		"ok "[0-9]*)
+			[ -n "$prog" ] || continue
+			if [[ "$l" == *"# SKIP"* ]]; then ts=$((ts + 1)); else tp=$((tp + 1)); fi ;;
+		"not ok "[0-9]*)
+			[ -n "$prog" ] || continue
+			tf=$((tf + 1)); pf=1
+			fail "$line: $prog: $l" ;;
+		esac
+	done <"$res"
+	npass=$((npass + tp))
+	nskip=$((nskip + ts))
+	row[$line.tests]="$tp/$tf${ts:+/$ts}"
+	[ "$ts" = 0 ] && row[$line.tests]="$tp/$tf"
+	if grep -q '^KDS-UNLOAD-FAIL' "$res"; then
+		fail "$line: unload: $(grep '^KDS-UNLOAD-FAIL' "$res" | tr '\n' ' ')"
+	else
+		pass
+	fi
+	sed -n '/^KDS-DMESG-BEGIN/,/^KDS-DMESG-END/p' "$res" >"$d/dmesg.log"
+	local bad taint
+	bad=$(grep -E 'WARNING:|BUG:|Oops|general protection|refcount_t|lockdep|KASAN|UBSAN|kernel BUG|Call Trace|possible (circular|recursive)|INFO: task|rcu.*stall|kmemleak|list_(add|del) corruption' \
+		"$d/dmesg.log" "$d/console.log" | head -n 5 || true)
+	taint=$(sed -n 's/^KDS-TAINT //p' "$res")
+	# Allowed taints: O (out-of-tree, 4096) and E (unsigned, 8192).
+	if [ -n "$bad" ]; then
+		fail "$line: kernel log: $bad"
+		row[$line.log]=FAIL
+	elif [ -z "$taint" ] || [ $((taint & ~12288)) -ne 0 ]; then
+		fail "$line: kernel taint '${taint:-unknown}'"
+		row[$line.log]="taint:$taint"
+	else
+		pass
+		row[$line.log]=clean
+	fi
+}
+
+run_line() {
+	local line=$1 rel c kver
+	rel=$(line_chroot "$line")
+	c=$KDS_CACHE/chroot-$rel
+	mkdir -p "$out/$line"
+	row[$line.kver]=-
+	if [ -n "${chroot_skip[$rel]:-}" ]; then
+		if [ "$line" = sid ]; then
+			nskip=$((nskip + 1))
+			row[$line.build]="SKIP"
+			note "SKIP: sid: the archive is not installable: ${chroot_skip[$rel]}"
+			failures+=("SKIP sid: the archive is not installable: ${chroot_skip[$rel]}")
+		else
+			fail "$line: build chroot: ${chroot_skip[$rel]}"
+			row[$line.build]=FAIL
+		fi
+		return 0
+	fi
+	kver=$(line_kver "$c" "$line")
+	if [ -z "$kver" ]; then
+		fail "$line: no kernel headers found in $c"
+		return 0
+	fi
+	row[$line.kver]=$kver
+	note "$line ($kver): build"
+	build_modules "$c" "$line" "$kver" || return 0
+	[ -f "$out/user/kdsctl" ] || { fail "$line: no user-space build to test with"; return 0; }
+	note "$line ($kver): initramfs"
+	make_initramfs "$c" "$line" "$kver"
+	note "$line ($kver): boot and test (TCG; progress in $out/$line/results.log)"
+	boot "$c" "$line" "$kver"
+	[ "${KDS_SHELL:-0}" = 1 ] && return 0
+	judge "$line"
+}
+
+e2e() {
+	local log=$out/e2e.log last p f
+	[ "${KDS_E2E:-1}" = 0 ] && return 0
+	[ -f "$top/mk/packaging.mk" ] || return 0
+	note "package end-to-end test (make check-pkg; log in $log)"
+	make -C "$top" --no-print-directory check-pkg >"$log" 2>&1 || true
+	last=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	if [ -z "$last" ]; then
+		fail "package end-to-end test: no summary (see $log)"
+		return 0
+	fi
+	p=${last%% passed*}
+	f=${last#*passed, }
+	f=${f%% failed*}
+	npass=$((npass + p))
+	nfail=$((nfail + f))
+	row[e2e]="$p/$f"
+	grep -E '^not ok' "$log" | while IFS= read -r l; do note "FAIL: e2e: $l"; done
+	[ "$f" = 0 ] || failures+=("package end-to-end test: $f failed (see $log)")
+}
+
+summary() {
+	local line
+	printf '\n%-9s %-24s %-6s %-6s %-5s %-12s %s\n' line kernel build sparse boot tests:ok/fail log
+	for line in $lines; do
+		printf '%-9s %-24s %-6s %-6s %-5s %-12s %s\n' "$line" "${row[$line.kver]:--}" \
+			"${row[$line.build]:--}" "${row[$line.sparse]:--}" "${row[$line.boot]:--}" \
+			"${row[$line.tests]:--}" "${row[$line.log]:--}"
+	done
+	[ -n "${row[e2e]:-}" ] && printf 'package end-to-end: %s (ok/fail)\n' "${row[e2e]}"
+	if [ ${#failures[@]} -gt 0 ]; then
+		printf '\nProblems:\n'
+		printf '  %s\n' "${failures[@]}"
+	fi
+	printf '\ntime: %ds; logs: %s\n' $(($(date +%s) - started)) "$out"
+	if [ "$nskip" -gt 0 ]; then
+		printf '%d passed, %d failed, %d skipped\n' "$npass" "$nfail" "$nskip"
+	else
+		printf '%d passed, %d failed\n' "$npass" "$nfail"
+	fi
+}
+
+main() {
+	local line rel
+	declare -gA chroot_skip
+	for line in $lines; do line_chroot "$line" >/dev/null; done
+	mkdir -p "$out" "$KDS_CACHE"
+	ensure_host_tools
+	# bookworm is always needed: user space, checkpatch, kselftest harness.
+	local rels="bookworm"
+	for line in $lines; do
+		rel=$(line_chroot "$line")
+		case " $rels " in *" $rel "*) ;; *) rels="$rels $rel" ;; esac
+	done
+	for rel in $rels; do
+		note "chroot $rel (cached in $KDS_CACHE)"
+		if ! "$here/mkchroot.sh" "$rel" >"$out/chroot-$rel.log" 2>&1; then
+			chroot_skip[$rel]=$(grep -E '^E:' "$out/chroot-$rel.log" | head -n 2 | tr '\n' ' ')
+			[ -n "${chroot_skip[$rel]}" ] || chroot_skip[$rel]="mmdebstrap failed (see $out/chroot-$rel.log)"
+		fi
+	done
+	local c=$KDS_CACHE/chroot-bookworm
+	if [ -n "${chroot_skip[bookworm]:-}" ]; then
+		fail "bookworm chroot: ${chroot_skip[bookworm]}"
+	else
+		ksrc_extract "$c"
+		note "user space and tests: build"
+		build_user "$c" || true
+		note "checkpatch --strict"
+		lint_sources "$c"
+	fi
+	for line in $lines; do
+		run_line "$line"
+	done
+	e2e
+	summary
+	[ "$nfail" -eq 0 ]
+}
+
+main "$@"
