@@ -40,10 +40,11 @@
 #include <linux/types.h>
 
 /*
- * All commands use _IO(KDS_TYPE, nr) with nr in 0x00..0x3f: the struct
- * size travels inside the struct, not in the command number.
+ * All commands use _IO(KDS_TYPE, nr) with nr in the block 0x00..0x3f of
+ * type 0xDC (free in Documentation/userspace-api/ioctl/ioctl-number.rst):
+ * the struct size travels inside the struct, not in the command number.
  */
-#define KDS_TYPE		0xDB
+#define KDS_TYPE		0xDC
 
 #define KDS_API_VERSION		1
 
