@@ -1,0 +1,42 @@
+#!/bin/bash
+# Build (or reuse) the debug kernel: Debian's linux-source-6.12 with
+# x86_64_defconfig + kvm_guest.config + debug.config. Cached under
+# $KDS_CACHE/debug-kernel/<key>, where the key covers this script, the
+# config fragment and the linux-source version. Prints the build dir.
+set -euo pipefail
+here=$(dirname "$(readlink -f "$0")")
+# shellcheck source=tests/vm/lib.sh
+. "$here/../vm/lib.sh"
+
+mirror=$(debian_mirror)
+c=$KDS_CACHE/chroot-kbuild
+if [ ! -f "$c/.kds-stamp" ] || [ "$(cat "$c/.kds-stamp")" != "$(sha256sum <"$here/build-kernel.sh" | cut -c1-16)" ]; then
+	say "kds-debug: building the kernel build chroot"
+	rm -rf --one-file-system "$c.new" "$c"
+	mmdebstrap --quiet --mode=root --variant=apt \
+		--aptopt='Acquire::Check-Valid-Until "false"' \
+		--include=build-essential,bc,bison,flex,libelf-dev,libssl-dev,cpio,kmod,python3,xz-utils,rsync,linux-source-6.12,sparse,perl \
+		trixie "$c.new" "deb $mirror trixie main" "deb $mirror trixie-updates main"
+	sha256sum <"$here/build-kernel.sh" | cut -c1-16 >"$c.new/.kds-stamp"
+	mv "$c.new" "$c"
+fi
+tarball=$(cd "$c/usr/src" && find . -maxdepth 1 -name 'linux-source-6.12*.tar.xz' -printf '%f\n' | head -n 1)
+key=$(cat "$here/build-kernel.sh" "$here/debug.config" <(echo "$tarball") | sha256sum | cut -c1-16)
+kb=/build/debug-$key
+if [ -f "$c$kb/.kds-done" ]; then
+	echo "$c$kb"
+	exit 0
+fi
+say "kds-debug: building the debug kernel ($tarball; tens of minutes on 2 cores)"
+rm -rf --one-file-system "$c$kb"
+mkdir -p "$c$kb"
+chroot "$c" tar -xJf "/usr/src/$tarball" -C "$kb" --strip-components=1
+cp "$here/debug.config" "$c$kb/kernel/configs/kds_debug.config"
+chroot "$c" make -C "$kb" -s x86_64_defconfig kvm_guest.config kds_debug.config
+# The fragment must have taken: a missing dependency silently drops options.
+for opt in KASAN PROVE_LOCKING DEBUG_KMEMLEAK FAILSLAB FAIL_PAGE_ALLOC KUNIT DEBUG_ATOMIC_SLEEP; do
+	grep -q "^CONFIG_$opt=y" "$c$kb/.config" || die "debug kernel: CONFIG_$opt did not stick"
+done
+chroot "$c" nice -n 10 make -C "$kb" -s -j"$(nproc)" bzImage modules
+touch "$c$kb/.kds-done"
+echo "$c$kb"
