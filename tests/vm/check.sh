@@ -15,6 +15,8 @@
 #   KDS_OUT            logs and artefacts (default build/check in the tree)
 #   KDS_E2E=0          skip the package end-to-end test
 #   KDS_VM_TIMEOUT     seconds one VM may run (default 1500)
+#   KDS_DEBUG=1|0      add (building it if needed) or leave out the debug
+#                      kernel line; default: add it when already built
 #   KDS_SHELL=1        (with one kernel line) boot with a shell, run nothing
 set -euo pipefail
 
@@ -125,10 +127,10 @@ build_user() {
 
 # Build the modules for one line; W=1 and -Werror, then sparse.
 build_modules() {
-	local c=$1 line=$2 kver=$3
+	local c=$1 line=$2 kdir=$3
 	local d=$out/$line
 	stage_tree "$c" "kds-$line"
-	if chroot "$c" make -C "/usr/src/linux-headers-$kver" M="/build/kds-$line/src" \
+	if chroot "$c" make -C "$kdir" M="/build/kds-$line/src" \
 		W=1 KCFLAGS=-Werror modules >"$d/build.log" 2>&1; then
 		pass
 		row[$line.build]=ok
@@ -140,7 +142,7 @@ build_modules() {
 	mkdir -p "$d/ko"
 	cp "$c/build/kds-$line/src/"*.ko "$d/ko/"
 	# sparse: a second pass that checks every file (C=2) and must be silent.
-	chroot "$c" make -C "/usr/src/linux-headers-$kver" M="/build/kds-$line/src" \
+	chroot "$c" make -C "$kdir" M="/build/kds-$line/src" \
 		C=2 CHECK=sparse modules >"$d/sparse.log" 2>&1 || true
 	if grep -E '(warning|error):' "$d/sparse.log" >/dev/null; then
 		fail "$line: sparse (see $d/sparse.log)"
@@ -151,33 +153,37 @@ build_modules() {
 	fi
 }
 
+# The initramfs: busybox and kmod from the bookworm chroot (for every
+# line: static busybox, and a kmod that reads any kernel's modules.dep),
+# the modules, the test programs, kdsctl and guest-init as /init.
 make_initramfs() {
-	local c=$1 line=$2 kver=$3
-	local d=$out/$line
-	local r=/build/ir-$line root=$c/build/ir-$line a lib
+	local c=$1 line=$2 kver=$3 moddir=$4
+	local d=$out/$line ub=$KDS_CACHE/chroot-bookworm
+	local r=/build/ir-$line
+	local root=$ub$r a lib
 	rm -rf --one-file-system "$root"
 	mkdir -p "$root"/{bin,sbin,usr/bin,etc,proc,sys,dev,tmp,kds/tests} \
 		"$root/lib/modules/$kver/extra"
-	cp "$c/bin/busybox" "$root/bin/busybox"
-	for a in $(chroot "$c" /bin/busybox --list); do
+	cp "$ub/bin/busybox" "$root/bin/busybox"
+	for a in $(chroot "$ub" /bin/busybox --list); do
 		case "$a" in
 		busybox|modprobe|rmmod|insmod|lsmod|modinfo|depmod) ;;
 		*) ln -sf busybox "$root/bin/$a" ;;
 		esac
 	done
-	cp -L "$c/bin/kmod" "$root/sbin/kmod"
-	for lib in $(chroot "$c" ldd /bin/kmod | grep -oE '/[^ ]+'); do
+	cp -L "$ub/bin/kmod" "$root/sbin/kmod"
+	for lib in $(chroot "$ub" ldd /bin/kmod | grep -oE '/[^ ]+'); do
 		mkdir -p "$root$(dirname "$lib")"
-		cp -L "$c$lib" "$root$lib"
+		cp -L "$ub$lib" "$root$lib"
 	done
 	for a in modprobe rmmod insmod lsmod modinfo depmod; do
 		ln -sf kmod "$root/sbin/$a"
 	done
 	cp "$d/ko/"*.ko "$root/lib/modules/$kver/extra/"
 	for a in modules.builtin modules.builtin.modinfo modules.order; do
-		[ -f "$c/lib/modules/$kver/$a" ] && cp "$c/lib/modules/$kver/$a" "$root/lib/modules/$kver/"
+		[ -f "$c$moddir/$a" ] && cp "$c$moddir/$a" "$root/lib/modules/$kver/"
 	done
-	chroot "$c" depmod -b "$r" "$kver"
+	chroot "$ub" depmod -b "$r" "$kver"
 	cp "$out/user/tests/"*.test "$root/kds/tests/"
 	cp "$out/user/kdsctl" "$root/usr/bin/kdsctl"
 	cp "$here/guest-init" "$root/init"
@@ -189,7 +195,7 @@ make_initramfs() {
 }
 
 boot() {
-	local c=$1 line=$2 kver=$3
+	local line=$1 image=$2 mem=$3
 	local d=$out/$line
 	local append="console=ttyS0 panic=-1 loglevel=4"
 	local -a serial=(-serial "file:$d/console.log" -serial "file:$d/results.log")
@@ -199,8 +205,8 @@ boot() {
 	fi
 	: >"$d/results.log"
 	timeout "$vm_timeout" qemu-system-x86_64 -nodefaults -accel tcg -cpu max \
-		-smp 2 -m 1024 -display none -no-reboot \
-		-kernel "$c/boot/vmlinuz-$kver" -initrd "$d/initrd.gz" \
+		-smp 2 -m "$mem" -display none -no-reboot \
+		-kernel "$image" -initrd "$d/initrd.gz" \
 		-append "$append" "${serial[@]}" >"$d/qemu.log" 2>&1 || true
 }
 
@@ -235,8 +241,24 @@ judge() {
 			[ -n "$prog" ] || continue
 			tf=$((tf + 1)); pf=1
 			fail "$line: $prog: $l" ;;
+		KDS-KUNIT-BEGIN) prog=kunit ;;
+		KDS-KUNIT-END) prog="" ;;
+		KDS-KUNIT-LOAD-FAIL*) tf=$((tf + 1)); fail "$line: ${l#KDS-}" ;;
+		"    ok "[0-9]*)
+			[ "$prog" = kunit ] && tp=$((tp + 1)) ;;
+		"    not ok "[0-9]*)
+			[ "$prog" = kunit ] || continue
+			tf=$((tf + 1))
+			fail "$line: kunit: $l" ;;
 		esac
 	done <"$res"
+	if grep -q '^KDS-KMEMLEAK-BEGIN' "$res"; then
+		if sed -n '/^KDS-KMEMLEAK-BEGIN/,/^KDS-KMEMLEAK-END/p' "$res" | grep -q 'unreferenced object'; then
+			fail "$line: kmemleak reports leaks (see $res)"
+		else
+			pass
+		fi
+	fi
 	npass=$((npass + tp))
 	nskip=$((nskip + ts))
 	row[$line.tests]="$tp/$tf"
@@ -265,7 +287,7 @@ judge() {
 }
 
 run_line() {
-	local line=$1 rel c kver
+	local line=$1 rel c kver kdir image moddir mem=1024
 	rel=$(line_chroot "$line")
 	c=$KDS_CACHE/chroot-$rel
 	mkdir -p "$out/$line"
@@ -282,19 +304,31 @@ run_line() {
 		fi
 		return 0
 	fi
-	kver=$(line_kver "$c" "$line")
-	if [ -z "$kver" ]; then
-		fail "$line: no kernel headers found in $c"
-		return 0
+	if [ "$line" = debug ]; then
+		# The debug kernel's own build tree (tests/debug/build-kernel.sh).
+		kdir=${debug_tree#"$c"}
+		kver=$(cat "$debug_tree/include/config/kernel.release")
+		image=$debug_tree/arch/x86/boot/bzImage
+		moddir=$kdir
+		mem=2048
+	else
+		kver=$(line_kver "$c" "$line")
+		if [ -z "$kver" ]; then
+			fail "$line: no kernel headers found in $c"
+			return 0
+		fi
+		kdir=/usr/src/linux-headers-$kver
+		image=$c/boot/vmlinuz-$kver
+		moddir=/lib/modules/$kver
 	fi
 	row[$line.kver]=$kver
 	note "$line ($kver): build"
-	build_modules "$c" "$line" "$kver" || return 0
+	build_modules "$c" "$line" "$kdir" || return 0
 	[ -f "$out/user/kdsctl" ] || { fail "$line: no user-space build to test with"; return 0; }
 	note "$line ($kver): initramfs"
-	make_initramfs "$c" "$line" "$kver"
+	make_initramfs "$c" "$line" "$kver" "$moddir"
 	note "$line ($kver): boot and test (TCG; progress in $out/$line/results.log)"
-	boot "$c" "$line" "$kver"
+	boot "$line" "$image" "$mem"
 	[ "${KDS_SHELL:-0}" = 1 ] && return 0
 	judge "$line"
 }
@@ -344,6 +378,18 @@ summary() {
 main() {
 	local line rel
 	declare -gA chroot_skip
+	debug_tree=""
+	# The debug kernel (KASAN, lockdep, kmemleak, fault injection) joins the
+	# default run when it is already built: KDS_DEBUG=1 builds it (tens of
+	# minutes), KDS_DEBUG=0 leaves it out.
+	if [ -z "${KERNELS:-}" ]; then
+		case "${KDS_DEBUG:-auto}" in
+		1) lines="$lines debug" ;;
+		auto) if "$here/../debug/build-kernel.sh" --cached >/dev/null 2>&1; then
+			lines="$lines debug"
+		fi ;;
+		esac
+	fi
 	for line in $lines; do line_chroot "$line" >/dev/null; done
 	mkdir -p "$out" "$KDS_CACHE"
 	ensure_host_tools
@@ -357,7 +403,11 @@ main() {
 	note "build chroots: $rels (cached in $KDS_CACHE)"
 	local -A pid
 	for rel in $rels; do
-		"$here/mkchroot.sh" "$rel" >"$out/chroot-$rel.log" 2>&1 &
+		if [ "$rel" = kbuild ]; then
+			"$here/../debug/build-kernel.sh" >"$out/chroot-$rel.log" 2>&1 &
+		else
+			"$here/mkchroot.sh" "$rel" >"$out/chroot-$rel.log" 2>&1 &
+		fi
 		pid[$rel]=$!
 	done
 	for rel in $rels; do
@@ -366,6 +416,7 @@ main() {
 			[ -n "${chroot_skip[$rel]}" ] || chroot_skip[$rel]="mmdebstrap failed (see $out/chroot-$rel.log)"
 		fi
 	done
+	[ -z "${pid[kbuild]:-}" ] || debug_tree=$(tail -n 1 "$out/chroot-kbuild.log")
 	local c=$KDS_CACHE/chroot-bookworm
 	if [ -n "${chroot_skip[bookworm]:-}" ]; then
 		fail "bookworm chroot: ${chroot_skip[bookworm]}"

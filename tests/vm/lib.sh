@@ -29,7 +29,8 @@ line_chroot() {
 	6.1|6.12-bpo) echo bookworm ;;
 	6.12|7.3) echo trixie ;;
 	sid) echo sid ;;
-	*) die "unknown kernel line '$1' (known: $KDS_LINES)" ;;
+	debug) echo kbuild ;;
+	*) die "unknown kernel line '$1' (known: $KDS_LINES debug)" ;;
 	esac
 }
 line_suite() {
@@ -39,6 +40,7 @@ line_suite() {
 	6.12) echo trixie ;;
 	7.3) echo trixie-backports ;;
 	sid) echo sid ;;
+	debug) echo trixie ;;
 	*) die "unknown kernel line '$1'" ;;
 	esac
 }
