@@ -1,0 +1,187 @@
+#!/bin/bash
+# Functions shared by the VM harnesses (tests/vm/check.sh, bench/run.sh):
+# host tools, build chroots, staging, builds, initramfs, QEMU boot.
+# Sourced after lib.sh; the caller sets: here (tests/vm), top, out,
+# vm_timeout, started, and the counters npass/nfail/failures.
+# Optional: guest_init (the /init to use), vm_smp, qemu_extra (array).
+# shellcheck shell=bash
+# shellcheck disable=SC2154,SC2034
+
+note() { printf '[%4ds] %s\n' $(($(date +%s) - started)) "$*" >&2; }
+pass() { npass=$((npass + 1)); }
+fail() { nfail=$((nfail + 1)); failures+=("$*"); note "FAIL: $*"; }
+
+ensure_host_tools() {
+	local need=()
+	command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+	command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
+	command -v cpio >/dev/null || need+=(cpio)
+	command -v gzip >/dev/null || need+=(gzip)
+	[ ${#need[@]} -eq 0 ] && return 0
+	note "installing host tools: ${need[*]}"
+	apt-get update -q >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null
+}
+
+# The kernel release of a line inside its chroot.
+line_kver() {
+	local c=$1 line=$2 pat
+	case "$line" in
+	6.1) pat='6.1.*-amd64' ;;
+	6.12-bpo) pat='6.12.*-amd64' ;;
+	6.12) pat='6.12.*-amd64' ;;
+	7.3) pat='7.3.*-amd64' ;;
+	sid) pat='*-amd64' ;;
+	esac
+	# shellcheck disable=SC2086
+	(cd "$c/usr/src" && ls -d linux-headers-$pat 2>/dev/null) |
+		sed 's/^linux-headers-//' | sort -V | tail -n 1
+}
+
+# Fresh copy of the sources into a chroot's /build/<name>.
+stage_tree() {
+	local c=$1 name=$2
+	rm -rf --one-file-system "${c:?}/build/$name"
+	mkdir -p "$c/build/$name/tests"
+	cp -a "$top/src" "$top/tools" "$c/build/$name/"
+	cp -a "$top/tests/selftests" "$c/build/$name/tests/"
+}
+
+# checkpatch and the kselftest harness come from Debian's linux-source.
+ksrc_extract() {
+	local c=$1 tarball
+	[ -f "$c/build/ksrc/.done" ] && return 0
+	tarball=$(cd "$c/usr/src" && find . -maxdepth 1 -name 'linux-source-*.tar.xz' -printf '%f\n' | head -n 1)
+	local base=${tarball%.tar.xz}
+	rm -rf --one-file-system "$c/build/ksrc"
+	mkdir -p "$c/build/ksrc"
+	chroot "$c" tar -xJf "/usr/src/$tarball" -C /build/ksrc --strip-components=1 \
+		"$base/scripts/checkpatch.pl" "$base/scripts/spelling.txt" \
+		"$base/scripts/const_structs.checkpatch" \
+		"$base/tools/testing/selftests/kselftest_harness.h" \
+		"$base/tools/testing/selftests/kselftest.h"
+	touch "$c/build/ksrc/.done"
+}
+
+lint_sources() {
+	local c=$1 f rel log=$out/checkpatch.log
+	: >"$log"
+	for f in "$top"/src/*.c "$top"/src/*.h "$top"/src/include/uapi/linux/kds.h; do
+		[ -f "$f" ] || continue
+		rel=${f#"$top"/}
+		if chroot "$c" perl /build/ksrc/scripts/checkpatch.pl --strict --no-tree \
+			--quiet --no-summary --show-types -f "/build/user/$rel" >>"$log" 2>&1; then
+			pass
+		else
+			fail "checkpatch --strict: $rel (see $log)"
+		fi
+	done
+}
+
+build_user() {
+	local c=$1
+	stage_tree "$c" user
+	mkdir -p "$out/user"
+	if ! chroot "$c" sh -c 'make -C /build/user/tools STATIC=1 &&
+		make -C /build/user/tests/selftests \
+			HARNESS_DIR=/build/ksrc/tools/testing/selftests \
+			OUT=/build/user/out' >"$out/user/build.log" 2>&1; then
+		fail "user space: build (see $out/user/build.log)"
+		return 1
+	fi
+	pass
+	rm -rf "$out/user/tests"
+	mkdir -p "$out/user/tests"
+	cp "$c/build/user/out/"*.test "$out/user/tests/"
+	cp "$c/build/user/tools/kdsctl" "$out/user/kdsctl"
+}
+
+# Build the modules for one line; W=1 and -Werror, then sparse.
+build_modules() {
+	local c=$1 line=$2 kdir=$3
+	local d=$out/$line
+	stage_tree "$c" "kds-$line"
+	if chroot "$c" make -C "$kdir" M="/build/kds-$line/src" \
+		W=1 KCFLAGS=-Werror modules >"$d/build.log" 2>&1; then
+		pass
+		row[$line.build]=ok
+	else
+		fail "$line: module build (see $d/build.log)"
+		row[$line.build]=FAIL
+		return 1
+	fi
+	mkdir -p "$d/ko"
+	cp "$c/build/kds-$line/src/"*.ko "$d/ko/"
+	# sparse: a second pass that checks every file (C=2) and must be silent.
+	chroot "$c" make -C "$kdir" M="/build/kds-$line/src" \
+		C=2 CHECK=sparse modules >"$d/sparse.log" 2>&1 || true
+	if grep -E '(warning|error):' "$d/sparse.log" >/dev/null; then
+		fail "$line: sparse (see $d/sparse.log)"
+		row[$line.sparse]=FAIL
+	else
+		pass
+		row[$line.sparse]=ok
+	fi
+}
+
+# The initramfs: busybox and kmod from the bookworm chroot (for every
+# line: static busybox, and a kmod that reads any kernel's modules.dep),
+# the modules, the test programs, kdsctl and guest-init as /init.
+make_initramfs() {
+	local c=$1 line=$2 kver=$3 moddir=$4
+	local d=$out/$line ub=$KDS_CACHE/chroot-bookworm
+	local r=/build/ir-$line
+	local root=$ub$r a lib
+	rm -rf --one-file-system "$root"
+	mkdir -p "$root"/{bin,sbin,usr/bin,etc,proc,sys,dev,tmp,kds/tests} \
+		"$root/lib/modules/$kver/extra"
+	cp "$ub/bin/busybox" "$root/bin/busybox"
+	for a in $(chroot "$ub" /bin/busybox --list); do
+		case "$a" in
+		busybox|modprobe|rmmod|insmod|lsmod|modinfo|depmod) ;;
+		*) ln -sf busybox "$root/bin/$a" ;;
+		esac
+	done
+	cp -L "$ub/bin/kmod" "$root/sbin/kmod"
+	for lib in $(chroot "$ub" ldd /bin/kmod | grep -oE '/[^ ]+'); do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$ub$lib" "$root$lib"
+	done
+	for a in modprobe rmmod insmod lsmod modinfo depmod; do
+		ln -sf kmod "$root/sbin/$a"
+	done
+	cp "$d/ko/"*.ko "$root/lib/modules/$kver/extra/"
+	for a in modules.builtin modules.builtin.modinfo modules.order; do
+		[ -f "$c$moddir/$a" ] && cp "$c$moddir/$a" "$root/lib/modules/$kver/"
+	done
+	chroot "$ub" depmod -b "$r" "$kver"
+	cp "$out/user/tests/"*.test "$root/kds/tests/"
+	cp "$out/user/kdsctl" "$root/usr/bin/kdsctl"
+	cp "${guest_init:-$here/guest-init}" "$root/init"
+	if [ -d "$d/kunit" ]; then
+		mkdir -p "$root/kds/kunit"
+		cp "$d/kunit/"*.ko "$root/kds/kunit/"
+	fi
+	chmod 755 "$root/init"
+	printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$root/etc/passwd"
+	printf 'root:x:0:\nkds:x:999:\nnogroup:x:65534:\n' >"$root/etc/group"
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$d/initrd.gz"
+	rm -rf --one-file-system "$root"
+}
+
+boot() {
+	local line=$1 image=$2 mem=$3
+	local d=$out/$line
+	local append="console=ttyS0 panic=-1 loglevel=4"
+	local -a serial=(-serial "file:$d/console.log" -serial "file:$d/results.log")
+	if [ "${KDS_SHELL:-0}" = 1 ]; then
+		append="$append kds.shell=1"
+		serial=(-serial mon:stdio)
+	fi
+	: >"$d/results.log"
+	timeout "$vm_timeout" qemu-system-x86_64 -nodefaults -accel tcg -cpu max \
+		-smp "${vm_smp:-2}" "${qemu_extra[@]}" -m "$mem" -display none -no-reboot \
+		-kernel "$image" -initrd "$d/initrd.gz" \
+		-append "$append" "${serial[@]}" >"$d/qemu.log" 2>&1 || true
+}
+
