@@ -44,7 +44,9 @@ qemu_extra=()
 # taint, kernel log.
 judge() {
 	local line=$1
-	local d=$out/$line res=$out/$line/results.log
+	local d=$out/$line res=$out/$line/results.txt
+	# The guest writes through a tty: drop the carriage returns.
+	tr -d '\r' <"$d/results.log" >"$res"
 	local tp=0 tf=0 ts=0 prog="" l
 	if ! grep -q '^KDS-DONE' "$res"; then
 		fail "$line: the VM did not finish (see $d/console.log)"

@@ -49,13 +49,13 @@
 #define KDS_API_VERSION		1
 
 /* Largest value the max_value_size parameter may allow (1 MiB). */
-#define KDS_VALUE_SIZE_LIMIT	(1U << 20)
+#define KDS_VALUE_SIZE_LIMIT	0x100000U
 /* Most operations one KDS_IOC_BATCH call takes. */
 #define KDS_BATCH_MAX		4096
 
 /* Features reported by KDS_IOC_API. */
-#define KDS_FEAT_RANGE		(1U << 0)	/* KDS_IOC_RANGE works */
-#define KDS_FEAT_BATCH		(1U << 1)	/* KDS_IOC_BATCH works */
+#define KDS_FEAT_RANGE		0x1U	/* KDS_IOC_RANGE works */
+#define KDS_FEAT_BATCH		0x2U	/* KDS_IOC_BATCH works */
 
 /**
  * struct kds_api - KDS_IOC_API: what the running module offers
@@ -78,7 +78,7 @@ struct kds_api {
 };
 
 /* kds_kv.flags for KDS_IOC_PUT */
-#define KDS_PUT_NOREPLACE	(1U << 0)	/* EEXIST if the key exists */
+#define KDS_PUT_NOREPLACE	0x1U	/* EEXIST if the key exists */
 
 /**
  * struct kds_kv - KDS_IOC_PUT, KDS_IOC_GET, KDS_IOC_DEL: one key
@@ -126,7 +126,7 @@ struct kds_batch_op {
 };
 
 /* kds_batch.flags */
-#define KDS_BATCH_STOP_ON_ERROR	(1U << 0)	/* stop at the first failing op */
+#define KDS_BATCH_STOP_ON_ERROR	0x1U	/* stop at the first failing op */
 
 /**
  * struct kds_batch - KDS_IOC_BATCH: many operations in one call
@@ -172,7 +172,7 @@ struct kds_rec {
 	((__u32)sizeof(struct kds_rec) + (((__u32)(len) + 7U) & ~7U))
 
 /* kds_range.flags (out) */
-#define KDS_RANGE_MORE		(1U << 0)	/* more keys <= hi: resume at next */
+#define KDS_RANGE_MORE		0x1U	/* more keys <= hi: resume at next */
 
 /**
  * struct kds_range - KDS_IOC_RANGE: entries with lo <= key <= hi, in order
