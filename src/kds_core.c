@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kds - kernel data structures behind a misc device: the core.
+ *
+ * The core owns what user space sees: one misc device per backend, its file
+ * operations, the limits (module parameters) and the counters.  A backend
+ * registers a struct kds_ops with kds_register() and gets a store; from then
+ * on every call into the backend comes from here.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/atomic.h>
+#include <linux/bits.h>
+#include <linux/err.h>
+#include <linux/fs.h>
+#include <linux/kernel.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "kds_internal.h"
+
+#define KDS_MAX_ENTRIES_DEFAULT		1048576UL
+#define KDS_MAX_ENTRIES_LIMIT		BIT_ULL(32)
+#define KDS_MAX_VALUE_SIZE_DEFAULT	4096U
+
+unsigned long kds_max_entries = KDS_MAX_ENTRIES_DEFAULT;
+module_param_named(max_entries, kds_max_entries, ulong, 0444);
+MODULE_PARM_DESC(max_entries,
+		 "entries one store may hold, 1..4294967296 (default 1048576)");
+
+unsigned int kds_max_value_size = KDS_MAX_VALUE_SIZE_DEFAULT;
+module_param_named(max_value_size, kds_max_value_size, uint, 0444);
+MODULE_PARM_DESC(max_value_size,
+		 "longest value in bytes, 1..1048576 (default 4096)");
+
+/**
+ * kds_store_admit - admit one new entry into a store
+ * @s: the store
+ * @len: length of the new entry's value
+ *
+ * Raises the entry count unless the store already holds kds.max_entries,
+ * exactly even when writers on several CPUs race, and accounts @len bytes.
+ * A backend calls it under its write lock, after it found the key absent.
+ *
+ * Return: true if the entry was admitted, false if the store is full
+ * (the backend then fails the put with -ENOSPC).
+ */
+bool kds_store_admit(struct kds_store *s, u32 len)
+{
+	if (!atomic_long_add_unless(&s->nr_entries, 1, kds_max_entries))
+		return false;
+	atomic_long_add(len, &s->nr_bytes);
+	return true;
+}
+EXPORT_SYMBOL_GPL(kds_store_admit);
+
+/**
+ * kds_store_forget - account one entry that left a store
+ * @s: the store
+ * @len: length of the entry's value
+ *
+ * The reverse of kds_store_admit(), for every entry that leaves the store
+ * (delete, clear, destroy).
+ */
+void kds_store_forget(struct kds_store *s, u32 len)
+{
+	atomic_long_sub(len, &s->nr_bytes);
+	atomic_long_dec(&s->nr_entries);
+}
+EXPORT_SYMBOL_GPL(kds_store_forget);
+
+/**
+ * kds_store_resize - account a replaced value
+ * @s: the store
+ * @old_len: length of the value that was replaced
+ * @new_len: length of the value that replaced it
+ */
+void kds_store_resize(struct kds_store *s, u32 old_len, u32 new_len)
+{
+	atomic_long_add((long)new_len - (long)old_len, &s->nr_bytes);
+}
+EXPORT_SYMBOL_GPL(kds_store_resize);
+
+/**
+ * kds_entry_alloc - allocate a backend's entry
+ * @size: bytes, header and value together
+ *
+ * kvmalloc() charged to the caller's memory cgroup: small entries come from
+ * the slab, large values from vmalloc.  May sleep: call it before taking a
+ * spinlock or entering an RCU read-side section.
+ *
+ * Return: the memory, or NULL.
+ */
+void *kds_entry_alloc(size_t size)
+{
+	return kvmalloc(size, GFP_KERNEL_ACCOUNT);
+}
+EXPORT_SYMBOL_GPL(kds_entry_alloc);
+
+/**
+ * kds_entry_free - free an entry from kds_entry_alloc()
+ * @entry: the entry, or NULL
+ */
+void kds_entry_free(const void *entry)
+{
+	kvfree(entry);
+}
+EXPORT_SYMBOL_GPL(kds_entry_free);
+
+/**
+ * kds_iter_emit - hand one entry of a walk to the core
+ * @it: the walk
+ * @key: the entry's key
+ * @val: its value (kernel memory, stable while the backend holds it)
+ * @len: value length
+ * @pos: the cursor that follows this entry
+ * @pos2: second word of that cursor
+ *
+ * Formats the entry into the walk's buffer: a text line "<key> <value>\n"
+ * for a dump, a struct kds_rec record for KDS_IOC_RANGE.  If it does not
+ * fit, the walk stops here; when the buffer was still empty, the size it
+ * would need is noted so that the core can grow the buffer and try again.
+ * The cursor in @it moves to (@pos, @pos2) only for an entry taken.
+ * Only memcpy: safe in atomic context.
+ *
+ * Return: true if the entry was taken (the walk may go on), false to
+ * stop the walk here; the entry will be offered again next time.
+ */
+bool kds_iter_emit(struct kds_iter *it, u64 key, const void *val, u32 len,
+		   u64 pos, u64 pos2)
+{
+	char *p = (char *)it->buf + it->len;
+	char digits[24];
+	size_t need;
+	int n = 0;
+
+	if (it->records) {
+		need = KDS_REC_SIZE(len);
+	} else {
+		n = snprintf(digits, sizeof(digits), "%llu", key);
+		need = n + 1 + (size_t)len + 1;
+	}
+	if (need > it->cap - it->len) {
+		if (!it->len)
+			it->need = need;
+		return false;
+	}
+
+	if (it->records) {
+		struct kds_rec rec = { .key = key, .value_len = len };
+
+		memcpy(p, &rec, sizeof(rec));
+		p += sizeof(rec);
+		if (len)
+			memcpy(p, val, len);
+		memset(p + len, 0, need - sizeof(rec) - len);
+	} else {
+		memcpy(p, digits, n);
+		p[n] = ' ';
+		if (len)
+			memcpy(p + n + 1, val, len);
+		p[n + 1 + len] = '\n';
+	}
+	it->len += need;
+	it->count++;
+	it->pos = pos;
+	it->pos2 = pos2;
+	return true;
+}
+EXPORT_SYMBOL_GPL(kds_iter_emit);
+
+/* Operations shared by the text protocol and the ioctls; they count. */
+
+int kds_op_put(struct kds_store *s, u64 key, const void *val, u32 len,
+	       u32 flags)
+{
+	int ret;
+
+	if (len > kds_max_value_size)
+		return -E2BIG;
+	ret = s->ops->put(s, key, val, len, flags);
+	if (!ret)
+		this_cpu_inc(s->stats->puts);
+	return ret;
+}
+
+int kds_op_del(struct kds_store *s, u64 key)
+{
+	int ret;
+
+	ret = s->ops->del(s, key);
+	if (!ret)
+		this_cpu_inc(s->stats->dels);
+	return ret;
+}
+
+void kds_op_clear(struct kds_store *s)
+{
+	s->ops->clear(s);
+	this_cpu_inc(s->stats->clears);
+}
+
+/*
+ * Fill every output field of @st; its size and flags are left alone.
+ * Counters are summed over CPUs without stopping writers: each sum is a
+ * moment's snapshot, good for statistics.
+ */
+void kds_stats_fill(struct kds_store *s, struct kds_stats *st)
+{
+	struct kds_pcpu_stats sum = {};
+	struct kds_shape shape = {};
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		const struct kds_pcpu_stats *p = per_cpu_ptr(s->stats, cpu);
+
+		sum.puts += READ_ONCE(p->puts);
+		sum.gets += READ_ONCE(p->gets);
+		sum.hits += READ_ONCE(p->hits);
+		sum.dels += READ_ONCE(p->dels);
+		sum.clears += READ_ONCE(p->clears);
+		sum.errors += READ_ONCE(p->errors);
+	}
+	if (s->ops->shape)
+		s->ops->shape(s, &shape);
+
+	st->entries = atomic_long_read(&s->nr_entries);
+	st->bytes = atomic_long_read(&s->nr_bytes);
+	st->puts = sum.puts;
+	st->gets = sum.gets;
+	st->hits = sum.hits;
+	st->dels = sum.dels;
+	st->clears = sum.clears;
+	st->errors = sum.errors;
+	st->shape = 0;
+	st->shape2 = 0;
+	st->buckets = 0;
+	switch (s->ops->shape_kind) {
+	case KDS_SHAPE_LENGTH:
+		st->shape = shape.length;
+		break;
+	case KDS_SHAPE_CHAIN:
+		st->shape = shape.longest_chain;
+		st->shape2 = shape.buckets_used;
+		st->buckets = shape.buckets;
+		break;
+	case KDS_SHAPE_HEIGHT:
+		st->shape = shape.height;
+		break;
+	}
+}
+
+/* File operations shared by every device; the text ones are in kds_text.c. */
+
+static int kds_open(struct inode *inode, struct file *file)
+{
+	/* misc_open() left our struct miscdevice here */
+	struct miscdevice *misc = file->private_data;
+	struct kds_file *f;
+
+	f = kzalloc(sizeof(*f), GFP_KERNEL_ACCOUNT);
+	if (!f)
+		return -ENOMEM;
+	f->s = container_of(misc, struct kds_store, misc);
+	mutex_init(&f->lock);
+	kds_text_rewind(f);
+	file->private_data = f;
+	return 0;
+}
+
+static int kds_release(struct inode *inode, struct file *file)
+{
+	struct kds_file *f = file->private_data;
+
+	kvfree(f->buf);
+	mutex_destroy(&f->lock);
+	kfree(f);
+	return 0;
+}
+
+/*
+ * The dump is a stream with one way back: lseek(fd, 0, SEEK_SET) starts it
+ * over; lseek(fd, 0, SEEK_CUR) tells the position.  Nothing else has a
+ * meaning, so it is refused.
+ */
+static loff_t kds_llseek(struct file *file, loff_t offset, int whence)
+{
+	struct kds_file *f = file->private_data;
+
+	if (offset)
+		return -EINVAL;
+	switch (whence) {
+	case SEEK_SET:
+		kds_text_rewind(f);
+		file->f_pos = 0;
+		return 0;
+	case SEEK_CUR:
+		return file->f_pos;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* Copied into each store, whose copy gets .owner = the backend module. */
+static const struct file_operations kds_fops_template = {
+	.open		= kds_open,
+	.release	= kds_release,
+	.read		= kds_text_read,
+	.write		= kds_text_write,
+	.llseek		= kds_llseek,
+	.unlocked_ioctl	= kds_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+};
+
+static int kds_ops_check(const struct kds_ops *ops)
+{
+	if (!ops->name || !ops->name[0] ||
+	    strlen(ops->name) >= sizeof_field(struct kds_api, backend))
+		return -EINVAL;
+	if (!ops->init || !ops->destroy || !ops->put || !ops->get ||
+	    !ops->del || !ops->clear || !ops->iter)
+		return -EINVAL;
+	if (ops->shape_kind && !ops->shape)
+		return -EINVAL;
+	switch (ops->shape_kind) {
+	case 0:
+	case KDS_SHAPE_LENGTH:
+	case KDS_SHAPE_CHAIN:
+	case KDS_SHAPE_HEIGHT:
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/**
+ * __kds_register - register a backend and create its device
+ * @ops: the backend's operations (static, outlives the store)
+ * @owner: the backend module; an open file of the device pins it
+ *
+ * Allocates the store, lets the backend build its empty structure
+ * (@ops->init) and registers the misc device "kds-<name>" with node
+ * /dev/kds/<name>.  Backends call it through kds_register().
+ *
+ * Return: the store, or an ERR_PTR(): -EINVAL for an incomplete @ops,
+ * -ENOMEM, or what @ops->init or misc_register() returned.
+ */
+struct kds_store *__kds_register(const struct kds_ops *ops,
+				 struct module *owner)
+{
+	struct kds_store *s;
+	int ret;
+
+	ret = kds_ops_check(ops);
+	if (ret) {
+		pr_err("kds-%s: incomplete or invalid kds_ops\n",
+		       ops->name ? ops->name : "(null)");
+		return ERR_PTR(ret);
+	}
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return ERR_PTR(-ENOMEM);
+	s->ops = ops;
+	atomic_long_set(&s->nr_entries, 0);
+	atomic_long_set(&s->nr_bytes, 0);
+
+	s->stats = alloc_percpu(struct kds_pcpu_stats);
+	if (!s->stats) {
+		ret = -ENOMEM;
+		goto err_free_store;
+	}
+
+	ret = ops->init(s);
+	if (ret)
+		goto err_free_stats;
+
+	snprintf(s->devname, sizeof(s->devname), "kds-%s", ops->name);
+	snprintf(s->nodename, sizeof(s->nodename), "kds/%s", ops->name);
+	s->fops = kds_fops_template;
+	s->fops.owner = owner;
+	s->misc.minor = MISC_DYNAMIC_MINOR;
+	s->misc.name = s->devname;
+	s->misc.nodename = s->nodename;
+	s->misc.fops = &s->fops;
+	s->misc.groups = kds_attr_groups;
+	s->misc.mode = 0600;
+
+	ret = misc_register(&s->misc);
+	if (ret)
+		goto err_destroy;
+	return s;
+
+err_destroy:
+	ops->destroy(s);
+err_free_stats:
+	free_percpu(s->stats);
+err_free_store:
+	kfree(s);
+	pr_err("kds-%s: registration failed: %d\n", ops->name, ret);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_GPL(__kds_register);
+
+/**
+ * kds_unregister - remove a backend's device and free its store
+ * @s: the store from kds_register()
+ *
+ * Called from the backend's module exit: no file of the device is open
+ * (each would hold a reference on the backend module), so nobody can be
+ * inside the store.  Undoes __kds_register() in reverse order.
+ */
+void kds_unregister(struct kds_store *s)
+{
+	misc_deregister(&s->misc);
+	s->ops->destroy(s);
+	free_percpu(s->stats);
+	kfree(s);
+}
+EXPORT_SYMBOL_GPL(kds_unregister);
+
+static int kds_params_check(void)
+{
+	int ret = 0;
+
+	if (kds_max_entries < 1 ||
+	    (u64)kds_max_entries > KDS_MAX_ENTRIES_LIMIT) {
+		pr_err("max_entries=%lu is out of range (valid 1..%llu)\n",
+		       kds_max_entries, KDS_MAX_ENTRIES_LIMIT);
+		ret = -EINVAL;
+	}
+	if (kds_max_value_size < 1 ||
+	    kds_max_value_size > KDS_VALUE_SIZE_LIMIT) {
+		pr_err("max_value_size=%u is out of range (valid 1..%u)\n",
+		       kds_max_value_size, KDS_VALUE_SIZE_LIMIT);
+		ret = -EINVAL;
+	}
+	return ret;
+}
+
+static int __init kds_init(void)
+{
+	/* Stores are created by the backends; the core only checks limits. */
+	return kds_params_check();
+}
+
+static void __exit kds_exit(void)
+{
+	/* Nothing to undo: every backend unregistered before kds can go. */
+}
+
+module_init(kds_init);
+module_exit(kds_exit);
+
+MODULE_DESCRIPTION("kds: kernel data structures behind a misc device (core)");
+MODULE_AUTHOR("kds developers");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(KDS_VERSION);

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kds - what the files of the core module share.  Backends never include
+ * this header: their whole interface is kds.h.
+ */
+#ifndef _KDS_INTERNAL_H
+#define _KDS_INTERNAL_H
+
+#include <linux/fs.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/sysfs.h>
+#include <linux/types.h>
+
+#include "compat.h"
+#include "kds.h"
+
+/* Module parameters (kds_core.c); read-only once the module is loaded. */
+extern unsigned long kds_max_entries;
+extern unsigned int kds_max_value_size;
+
+/*
+ * The longest text command: "put " + a key of 20 digits + " " + the
+ * longest value + "\n".  A longer line is refused with E2BIG.
+ */
+#define KDS_TEXT_MAX_LINE(max_value)	(4 + 20 + 1 + (size_t)(max_value) + 1)
+
+/**
+ * struct kds_file - one open file of a kds device
+ * @s: the store behind the device
+ * @lock: protects every field below; taken in process context only and
+ *	never held across a copy to or from user space
+ * @it: the dump cursor of read()
+ * @buf: dump lines taken from the store but not yet handed out
+ *	(kvmalloc'd on the first read, grown for long lines)
+ * @cap: bytes allocated at @buf
+ * @len: bytes of lines at @buf
+ * @off: bytes of @buf already handed out
+ * @gen: bumped whenever @off moves or the dump rewinds, so that a reader
+ *	whose copy to user space failed gives its bytes back only if no one
+ *	else touched the buffer meanwhile
+ */
+struct kds_file {
+	struct kds_store *s;
+	struct mutex lock;	/* protects it, buf, cap, len, off, gen */
+	struct kds_iter it;
+	char *buf;
+	size_t cap;
+	size_t len;
+	size_t off;
+	u64 gen;
+};
+
+/* kds_core.c: operations on a store shared by the text and ioctl paths */
+int kds_op_put(struct kds_store *s, u64 key, const void *val, u32 len,
+	       u32 flags);
+int kds_op_del(struct kds_store *s, u64 key);
+void kds_op_clear(struct kds_store *s);
+void kds_stats_fill(struct kds_store *s, struct kds_stats *st);
+
+/* kds_text.c: the text protocol */
+void kds_text_rewind(struct kds_file *f);
+ssize_t kds_text_read(struct file *file, char __user *ubuf, size_t count,
+		      loff_t *ppos);
+ssize_t kds_text_write(struct file *file, const char __user *ubuf,
+		       size_t count, loff_t *ppos);
+
+/* kds_ioctl.c: the binary protocol */
+long kds_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+
+/* kds_sysfs.c: attributes of the misc device */
+extern const struct attribute_group *kds_attr_groups[];
+
+#endif /* _KDS_INTERNAL_H */

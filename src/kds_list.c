@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kds_list - kds backend on a struct list_head, in insertion order.
+ *
+ * The simplest structure a store can sit on: every lookup walks the list,
+ * so put, get and del cost O(n).  New keys go to the tail; a put of an
+ * existing key replaces its node in place, so the key keeps its place in
+ * insertion order.
+ *
+ * Each node carries a sequence number, given when its key is first put and
+ * kept across replaces, so sequence numbers strictly increase along the
+ * list.  A walk resumes at the first node whose number is at or after its
+ * cursor: a node that stays on the list for a whole walk is met once.
+ */
+#include <linux/list.h>
+#include <linux/lockdep.h>
+#include <linux/module.h>
+#include <linux/overflow.h>
+#include <linux/rwsem.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "kds.h"
+
+/**
+ * struct kds_list_entry - one key and its value: a single allocation
+ * @node: link on kds_list.head
+ * @seq: sequence number, strictly increasing along the list
+ * @key: the key
+ * @len: bytes in @data
+ * @data: the value
+ */
+struct kds_list_entry {
+	struct list_head node;
+	u64 seq;
+	u64 key;
+	u32 len;
+	u8 data[];
+};
+
+/**
+ * struct kds_list - the list of one store
+ * @lock: see below
+ * @head: the entries, oldest key first
+ * @next_seq: sequence number of the next new key
+ * @length: entries on @head
+ */
+struct kds_list {
+	/*
+	 * @lock protects @head, @next_seq, @length and every entry on the
+	 * list.  Taken for reading by get, iter and shape, for writing by
+	 * put, del and clear; always in process context.  A sleeping lock:
+	 * every operation walks the list, so waiters sleep rather than spin.
+	 */
+	struct rw_semaphore lock;
+	struct list_head head;
+	u64 next_seq;
+	u64 length;
+};
+
+static struct kds_store *kds_list_store;
+
+static struct kds_list_entry *kds_list_find(struct kds_list *l, u64 key)
+{
+	struct kds_list_entry *e;
+
+	lockdep_assert_held(&l->lock);
+
+	list_for_each_entry(e, &l->head, node) {
+		if (e->key == key)
+			return e;
+	}
+	return NULL;
+}
+
+static int kds_list_init(struct kds_store *s)
+{
+	struct kds_list *l;
+
+	l = kzalloc(sizeof(*l), GFP_KERNEL);
+	if (!l)
+		return -ENOMEM;
+	init_rwsem(&l->lock);
+	INIT_LIST_HEAD(&l->head);
+	kds_set_priv(s, l);
+	return 0;
+}
+
+static int kds_list_put(struct kds_store *s, u64 key, const void *val,
+			u32 len, u32 flags)
+{
+	struct kds_list *l = kds_priv(s);
+	struct kds_list_entry *e, *old;
+	int ret;
+
+	e = kds_entry_alloc(struct_size(e, data, len));
+	if (!e)
+		return -ENOMEM;
+	e->key = key;
+	e->len = len;
+	memcpy(e->data, val, len);
+
+	down_write(&l->lock);
+	old = kds_list_find(l, key);
+	if (old) {
+		if (flags & KDS_PUT_NOREPLACE) {
+			ret = -EEXIST;
+			goto err_unlock;
+		}
+		/* Same place in insertion order, same cursor position. */
+		e->seq = old->seq;
+		list_replace(&old->node, &e->node);
+		kds_store_resize(s, old->len, len);
+	} else {
+		if (!kds_store_admit(s, len)) {
+			ret = -ENOSPC;
+			goto err_unlock;
+		}
+		e->seq = l->next_seq++;
+		list_add_tail(&e->node, &l->head);
+		l->length++;
+	}
+	up_write(&l->lock);
+
+	if (old)
+		kds_entry_free(old);
+	return 0;
+
+err_unlock:
+	up_write(&l->lock);
+	kds_entry_free(e);
+	return ret;
+}
+
+static long kds_list_get(struct kds_store *s, u64 key, void *buf, u32 cap)
+{
+	struct kds_list *l = kds_priv(s);
+	struct kds_list_entry *e;
+	long ret = -ENOENT;
+
+	down_read(&l->lock);
+	e = kds_list_find(l, key);
+	if (e) {
+		memcpy(buf, e->data, min(cap, e->len));
+		ret = e->len;
+	}
+	up_read(&l->lock);
+	return ret;
+}
+
+static int kds_list_del(struct kds_store *s, u64 key)
+{
+	struct kds_list *l = kds_priv(s);
+	struct kds_list_entry *e;
+
+	down_write(&l->lock);
+	e = kds_list_find(l, key);
+	if (e) {
+		list_del(&e->node);
+		l->length--;
+		kds_store_forget(s, e->len);
+	}
+	up_write(&l->lock);
+
+	if (!e)
+		return -ENOENT;
+	kds_entry_free(e);
+	return 0;
+}
+
+static void kds_list_clear(struct kds_store *s)
+{
+	struct kds_list *l = kds_priv(s);
+	struct kds_list_entry *e, *tmp;
+	LIST_HEAD(doomed);
+
+	/* Detach the whole list under the lock, free it outside. */
+	down_write(&l->lock);
+	list_splice_init(&l->head, &doomed);
+	l->length = 0;
+	up_write(&l->lock);
+
+	list_for_each_entry_safe(e, tmp, &doomed, node) {
+		kds_store_forget(s, e->len);
+		kds_entry_free(e);
+		cond_resched();
+	}
+}
+
+static void kds_list_destroy(struct kds_store *s)
+{
+	struct kds_list *l = kds_priv(s);
+
+	kds_list_clear(s);
+	kfree(l);
+}
+
+static void kds_list_iter(struct kds_store *s, struct kds_iter *it)
+{
+	struct kds_list *l = kds_priv(s);
+	struct kds_list_entry *e;
+
+	down_read(&l->lock);
+	list_for_each_entry(e, &l->head, node) {
+		if (e->seq < it->pos)
+			continue;
+		if (!kds_iter_emit(it, e->key, e->data, e->len, e->seq + 1, 0))
+			goto unlock;
+	}
+	it->done = true;
+unlock:
+	up_read(&l->lock);
+}
+
+static void kds_list_shape(struct kds_store *s, struct kds_shape *shape)
+{
+	struct kds_list *l = kds_priv(s);
+
+	down_read(&l->lock);
+	shape->length = l->length;
+	up_read(&l->lock);
+}
+
+static const struct kds_ops kds_list_ops = {
+	.name		= "list",
+	.features	= 0,
+	.shape_kind	= KDS_SHAPE_LENGTH,
+	.init		= kds_list_init,
+	.destroy	= kds_list_destroy,
+	.put		= kds_list_put,
+	.get		= kds_list_get,
+	.del		= kds_list_del,
+	.clear		= kds_list_clear,
+	.iter		= kds_list_iter,
+	.shape		= kds_list_shape,
+};
+
+static int __init kds_list_module_init(void)
+{
+	struct kds_store *s;
+
+	s = kds_register(&kds_list_ops);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	kds_list_store = s;
+	return 0;
+}
+
+static void __exit kds_list_module_exit(void)
+{
+	kds_unregister(kds_list_store);
+}
+
+module_init(kds_list_module_init);
+module_exit(kds_list_module_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("kds developers");
+MODULE_DESCRIPTION("kds backend on struct list_head (insertion order)");
+MODULE_VERSION(KDS_VERSION);

@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kds - the text protocol, for shells.
+ *
+ * write() takes commands, one per line: "put <key> <value>", "del <key>",
+ * "clear".  read() returns a dump, one "<key> <value>\n" line per entry in
+ * the backend's iteration order; lseek(fd, 0, SEEK_SET) starts it over.
+ */
+#include <linux/ctype.h>
+#include <linux/kernel.h>
+#include <linux/limits.h>
+#include <linux/lockdep.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "kds_internal.h"
+
+/* read() hands the dump out through this many bytes of stack at a time. */
+#define KDS_READ_BOUNCE		256
+
+/**
+ * kds_text_rewind - start the dump of an open file over
+ * @f: the open file
+ */
+void kds_text_rewind(struct kds_file *f)
+{
+	mutex_lock(&f->lock);
+	memset(&f->it, 0, sizeof(f->it));
+	f->it.hi = U64_MAX;
+	f->len = 0;
+	f->off = 0;
+	f->gen++;
+	mutex_unlock(&f->lock);
+}
+
+/* Replace the (empty) line buffer by one of at least @need bytes. */
+static int kds_text_grow(struct kds_file *f, size_t need)
+{
+	size_t cap = PAGE_ALIGN(need);
+	char *buf;
+
+	lockdep_assert_held(&f->lock);
+	buf = kvmalloc(cap, GFP_KERNEL_ACCOUNT);
+	if (!buf)
+		return -ENOMEM;
+	kvfree(f->buf);
+	f->buf = buf;
+	f->cap = cap;
+	return 0;
+}
+
+/*
+ * Take the next lines of the dump into the line buffer, which is empty.
+ * The backend formats them under its read-side lock; when one line alone
+ * does not fit, the buffer grows here, outside that lock, and the walk
+ * resumes at the same entry.  Leaves f->len at 0 at the end of the dump.
+ */
+static int kds_text_fill(struct kds_file *f)
+{
+	struct kds_store *s = f->s;
+	struct kds_iter *it = &f->it;
+	int ret;
+
+	lockdep_assert_held(&f->lock);
+	f->len = 0;
+	f->off = 0;
+	if (it->done)
+		return 0;
+	if (!f->buf) {
+		ret = kds_text_grow(f, PAGE_SIZE);
+		if (ret)
+			return ret;
+	}
+	for (;;) {
+		it->buf = f->buf;
+		it->cap = f->cap;
+		it->len = 0;
+		it->need = 0;
+		it->count = 0;
+		s->ops->iter(s, it);
+		if (it->len || it->done)
+			break;
+		/* A backend that stops on an entry that fits is broken. */
+		if (WARN_ON_ONCE(it->need <= f->cap)) {
+			it->done = true;
+			break;
+		}
+		ret = kds_text_grow(f, it->need);
+		if (ret)
+			return ret;
+	}
+	f->len = it->len;
+	return 0;
+}
+
+/*
+ * Move up to @max bytes of the dump to @dst.  Returns how many (0 at the
+ * end of the dump) or -errno; *@gen identifies this take for
+ * kds_text_untake().
+ */
+static ssize_t kds_text_take(struct kds_file *f, char *dst, size_t max,
+			     u64 *gen)
+{
+	size_t n;
+	int ret;
+
+	mutex_lock(&f->lock);
+	if (f->off == f->len) {
+		ret = kds_text_fill(f);
+		if (ret) {
+			mutex_unlock(&f->lock);
+			return ret;
+		}
+	}
+	n = min(max, f->len - f->off);
+	if (n)
+		memcpy(dst, f->buf + f->off, n);
+	f->off += n;
+	*gen = ++f->gen;
+	mutex_unlock(&f->lock);
+	return n;
+}
+
+/*
+ * Give back @n bytes that could not be copied to user space, unless the
+ * buffer moved on since they were taken (another reader of the same file,
+ * or a rewind).
+ */
+static void kds_text_untake(struct kds_file *f, size_t n, u64 gen)
+{
+	mutex_lock(&f->lock);
+	if (f->gen == gen && f->off >= n) {
+		f->off -= n;
+		f->gen++;
+	}
+	mutex_unlock(&f->lock);
+}
+
+/**
+ * kds_text_read - read() of a kds device: the dump
+ * @file: the open file
+ * @ubuf: user buffer
+ * @count: its size
+ * @ppos: file position, advanced by the bytes read
+ *
+ * A line taken from the store is handed out whole, across as many reads
+ * as the caller needs; the per-file lock is never held while copying to
+ * user space.
+ *
+ * Return: bytes read, 0 at the end of the dump, or -errno.
+ */
+ssize_t kds_text_read(struct file *file, char __user *ubuf, size_t count,
+		      loff_t *ppos)
+{
+	struct kds_file *f = file->private_data;
+	char bounce[KDS_READ_BOUNCE];
+	size_t done = 0;
+	ssize_t n = 0;
+	u64 gen;
+
+	while (done < count) {
+		n = kds_text_take(f, bounce, min(count - done, sizeof(bounce)),
+				  &gen);
+		if (n <= 0)
+			break;
+		if (copy_to_user(ubuf + done, bounce, n)) {
+			kds_text_untake(f, n, gen);
+			n = -EFAULT;
+			break;
+		}
+		done += n;
+	}
+	if (!done)
+		return n;
+	*ppos += done;
+	return done;
+}
+
+/* The value of digit @c in base 10 or 16, or -1. */
+static int kds_digit(char c, int base)
+{
+	int d = -1;
+
+	if (isdigit(c))
+		d = c - '0';
+	else if (isxdigit(c))
+		d = _tolower(c) - 'a' + 10;
+	return d < base ? d : -1;
+}
+
+/* A key: decimal, or 0x/0X and hex digits; nothing else, no overflow. */
+static int kds_parse_key(const char *p, size_t n, u64 *key)
+{
+	int base = 10;
+	u64 v = 0;
+	size_t i;
+
+	if (n > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
+		n -= 2;
+	}
+	if (!n)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		int d = kds_digit(p[i], base);
+
+		if (d < 0)
+			return -EINVAL;
+		if (check_mul_overflow(v, (u64)base, &v) ||
+		    check_add_overflow(v, (u64)d, &v))
+			return -EINVAL;
+	}
+	*key = v;
+	return 0;
+}
+
+/* Apply one command line of @len bytes, without its newline. */
+static int kds_text_line(struct kds_store *s, const char *line, size_t len)
+{
+	const char *arg, *val;
+	size_t alen;
+	u64 key;
+	int ret;
+
+	if (!len)
+		return 0;
+	if (len == 5 && !memcmp(line, "clear", 5)) {
+		kds_op_clear(s);
+		return 0;
+	}
+	if (len < 4)
+		return -EINVAL;
+	arg = line + 4;
+	alen = len - 4;
+
+	if (!memcmp(line, "put ", 4)) {
+		/* the value is everything after the space that ends the key */
+		val = memchr(arg, ' ', alen);
+		if (!val)
+			return -EINVAL;
+		ret = kds_parse_key(arg, val - arg, &key);
+		if (ret)
+			return ret;
+		val++;
+		return kds_op_put(s, key, val, arg + alen - val, 0);
+	}
+	if (!memcmp(line, "del ", 4)) {
+		ret = kds_parse_key(arg, alen, &key);
+		if (ret)
+			return ret;
+		return kds_op_del(s, key);
+	}
+	return -EINVAL;
+}
+
+/**
+ * kds_text_write - write() of a kds device: commands
+ * @file: the open file
+ * @ubuf: user buffer
+ * @count: its size
+ * @ppos: unused: commands do not move the dump
+ *
+ * Applies the lines in order and stops at the first one that fails.  The
+ * data is read through one buffer of at most the longest line, whatever
+ * @count is; a line longer than that is refused with E2BIG.
+ *
+ * Return: bytes of the lines applied (with their newlines), or the errno
+ * of the first line when it failed.
+ */
+ssize_t kds_text_write(struct file *file, const char __user *ubuf,
+		       size_t count, loff_t *ppos)
+{
+	struct kds_file *f = file->private_data;
+	struct kds_store *s = f->s;
+	size_t size = min(count, KDS_TEXT_MAX_LINE(kds_max_value_size));
+	size_t fetched = 0, have = 0, consumed = 0;
+	char *buf;
+	int ret = 0;
+
+	if (!count)
+		return 0;
+	buf = kvmalloc(size, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+
+	for (;;) {
+		size_t used = 0, n;
+		char *nl;
+
+		n = min(size - have, count - fetched);
+		if (copy_from_user(buf + have, ubuf + fetched, n)) {
+			ret = -EFAULT;
+			break;
+		}
+		have += n;
+		fetched += n;
+
+		while ((nl = memchr(buf + used, '\n', have - used))) {
+			size_t len = nl - (buf + used);
+
+			ret = kds_text_line(s, buf + used, len);
+			if (ret)
+				goto out_free;
+			used += len + 1;
+			consumed += len + 1;
+		}
+		if (fetched == count) {
+			/* a last line without a newline is a line too */
+			if (used < have) {
+				ret = kds_text_line(s, buf + used, have - used);
+				if (!ret)
+					consumed += have - used;
+			}
+			break;
+		}
+		/* the buffer is full and holds no newline */
+		if (!used) {
+			ret = -E2BIG;
+			break;
+		}
+		memmove(buf, buf + used, have - used);
+		have -= used;
+	}
+out_free:
+	kvfree(buf);
+	if (ret)
+		this_cpu_inc(s->stats->errors);
+	return consumed ? consumed : ret;
+}
