@@ -109,7 +109,7 @@ static const char help_text[] =
 
 /* ---- messages ---------------------------------------------------------- */
 
-/* "kdsctl: <reason>" and the hint; returns the exit status for usage. */
+/* "kdsctl: <reason> (try 'kdsctl --help')": one line; the usage status. */
 static int usage_error(const char *fmt, ...)
 {
 	va_list ap;
@@ -118,7 +118,7 @@ static int usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fputs("\nTry '" PROG " --help'.\n", stderr);
+	fputs(" (try '" PROG " --help')\n", stderr);
 	return EXIT_USAGE;
 }
 

@@ -5,18 +5,21 @@
  * loads nothing), the dependency of every backend on kds, and unloading
  * (refused while a file is open, a new empty store after a reload).
  *
- * Every test reloads modules; the fixture puts the five backends back
- * with default parameters afterwards, pass or fail.
+ * The tests of the first fixture start from the five backends with
+ * default parameters (its setup reloads what a test before changed); those
+ * of the second start with every kds module unloaded.  The program puts
+ * the five backends back with default parameters when it exits.
  */
 #include "kds_test.h"
 
 #define MOD_TIMEOUT	90
 
+KDS_RESTORE_DEFAULTS_AT_EXIT();
+
 FIXTURE(modules) {
 	int fd;
 	int kmsg;
 	struct kds_run r;
-	char line[1024];
 };
 
 FIXTURE_SETUP(modules)
@@ -32,8 +35,6 @@ FIXTURE_TEARDOWN(modules)
 		close(self->fd);
 	if (self->kmsg >= 0)
 		close(self->kmsg);
-	/* An EXPECT: an ASSERT here would jump back into the harness. */
-	EXPECT_EQ(0, kds_restore_defaults()) TH_LOG("could not restore the defaults");
 }
 
 static bool node_exists(const char *backend)
@@ -65,36 +66,19 @@ static int device_works(const char *backend)
  * unloaded.
  */
 static void load_must_fail(struct __test_metadata *_metadata,
-			   FIXTURE_DATA(modules) *self, const char *mod,
+			   struct kds_run *r, int *kmsg, const char *mod,
 			   const char *param, const char *name)
 {
-	self->kmsg = kds_kmsg_open();
-	ASSERT_LE(0, self->kmsg);
-	ASSERT_NE(0, kds_run(&self->r, KDS_MODPROBE, (char *)mod, (char *)param))
+	char line[1024];
+
+	*kmsg = kds_kmsg_open();
+	ASSERT_LE(0, *kmsg);
+	ASSERT_NE(0, kds_run(r, KDS_MODPROBE, (char *)mod, (char *)param))
 		TH_LOG("modprobe %s %s succeeded", mod, param);
 	ASSERT_FALSE(kds_module_loaded(mod));
-	ASSERT_TRUE(kds_kmsg_has(self->kmsg, name, self->line, sizeof(self->line)))
+	ASSERT_TRUE(kds_kmsg_has(*kmsg, name, line, sizeof(line)))
 		TH_LOG("no kernel message names %s", name);
-	TH_LOG("modprobe %s %s: %s", mod, param, self->line);
-}
-
-/* kds must be loadable again: nothing of the failed load is left. */
-static void kds_load_must_fail(struct __test_metadata *_metadata,
-			       FIXTURE_DATA(modules) *self, const char *param,
-			       const char *name)
-{
-	size_t i;
-	char mod[32];
-
-	ASSERT_EQ(0, kds_unload_all());
-	load_must_fail(_metadata, self, "kds", param, name);
-	for (i = 0; i < KDS_NR_BACKENDS; i++) {
-		kds_module_of(mod, sizeof(mod), kds_backends[i]);
-		ASSERT_FALSE(kds_module_loaded(mod));
-		ASSERT_FALSE(node_exists(kds_backends[i]));
-	}
-	ASSERT_EQ(0, kds_run(&self->r, KDS_MODPROBE, "kds"));
-	ASSERT_TRUE(kds_module_loaded("kds"));
+	TH_LOG("modprobe %s %s: %s", mod, param, line);
 }
 
 /* kds_hash must fail to load while kds and the other backends stay. */
@@ -104,7 +88,7 @@ static void hash_load_must_fail(struct __test_metadata *_metadata,
 {
 	ASSERT_EQ(0, kds_run(&self->r, KDS_MODPROBE, "-r", "kds_hash"));
 	ASSERT_FALSE(kds_module_loaded("kds_hash"));
-	load_must_fail(_metadata, self, "kds_hash", param, name);
+	load_must_fail(_metadata, &self->r, &self->kmsg, "kds_hash", param, name);
 	ASSERT_FALSE(node_exists("hash"));
 	ASSERT_TRUE(kds_module_loaded("kds"));
 	ASSERT_TRUE(kds_module_loaded("kds_rbtree"));
@@ -141,77 +125,6 @@ TEST_F_TIMEOUT(modules, modinfo_lists_every_parameter, MOD_TIMEOUT)
 	ASSERT_EQ(0, kds_run(&self->r, "/sbin/modinfo", "-F", "parm", "kds_hash"));
 	ASSERT_NE(NULL, strstr(self->r.out, "bits:"));
 	ASSERT_NE(NULL, strstr(self->r.out, "hashfn:"));
-}
-
-TEST_F_TIMEOUT(modules, kds_max_value_size_0_fails_to_load, MOD_TIMEOUT)
-{
-	kds_load_must_fail(_metadata, self, "max_value_size=0", "max_value_size");
-}
-
-TEST_F_TIMEOUT(modules, kds_max_value_size_over_1_mib_fails_to_load, MOD_TIMEOUT)
-{
-	kds_load_must_fail(_metadata, self, "max_value_size=1048577", "max_value_size");
-}
-
-TEST_F_TIMEOUT(modules, kds_max_entries_0_fails_to_load, MOD_TIMEOUT)
-{
-	kds_load_must_fail(_metadata, self, "max_entries=0", "max_entries");
-}
-
-TEST_F_TIMEOUT(modules, kds_max_entries_over_2_pow_32_fails_to_load, MOD_TIMEOUT)
-{
-	kds_load_must_fail(_metadata, self, "max_entries=4294967297", "max_entries");
-}
-
-TEST_F_TIMEOUT(modules, kds_max_entries_not_a_number_fails_to_load, MOD_TIMEOUT)
-{
-	kds_load_must_fail(_metadata, self, "max_entries=lots", "max_entries");
-}
-
-TEST_F_TIMEOUT(modules, kds_limits_at_their_upper_bounds_load, MOD_TIMEOUT)
-{
-	struct kds_api api;
-	char buf[32];
-
-	ASSERT_EQ(0, kds_unload_all());
-	ASSERT_EQ(0, kds_run(&self->r, KDS_MODPROBE, "kds",
-			     "max_value_size=1048576", "max_entries=4294967296"));
-	ASSERT_EQ(0, kds_param("kds", "max_value_size", buf, sizeof(buf)));
-	ASSERT_STREQ("1048576", buf);
-	ASSERT_EQ(0, kds_param("kds", "max_entries", buf, sizeof(buf)));
-	ASSERT_STREQ("4294967296", buf);
-	ASSERT_EQ(0, kds_run(&self->r, KDS_MODPROBE, "kds_rbtree"));
-	self->fd = kds_open("rbtree");
-	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, kds_api_of(self->fd, &api));
-	ASSERT_EQ(1048576U, api.max_value_size);
-	ASSERT_EQ(4294967296ULL, api.max_entries);
-	close(self->fd);
-	self->fd = -1;
-}
-
-TEST_F_TIMEOUT(modules, kds_limits_at_their_lower_bounds_load_and_apply, MOD_TIMEOUT)
-{
-	struct kds_api api;
-	int ret;
-
-	ASSERT_EQ(0, kds_unload_all());
-	ASSERT_EQ(0, kds_run(&self->r, KDS_MODPROBE, "kds", "max_value_size=1",
-			     "max_entries=1"));
-	ASSERT_EQ(0, kds_run(&self->r, KDS_MODPROBE, "kds_maple"));
-	self->fd = kds_open("maple");
-	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, kds_api_of(self->fd, &api));
-	ASSERT_EQ(1U, api.max_value_size);
-	ASSERT_EQ(1U, api.max_entries);
-	ASSERT_EQ(0, kds_put_str(self->fd, 1, "a"));
-	ret = kds_put_str(self->fd, 1, "ab");
-	ASSERT_TRUE(ret == -E2BIG || ret == -EMSGSIZE) TH_LOG("put returned %d", ret);
-	ASSERT_EQ(-ENOSPC, kds_put_str(self->fd, 2, "b"));
-	ASSERT_EQ(0, kds_put_str(self->fd, 1, "c"));
-	ASSERT_EQ(0, kds_holds(self->fd, 1, "c"));
-	close(self->fd);
-	self->fd = -1;
 }
 
 TEST_F_TIMEOUT(modules, kds_hash_bits_3_fails_to_load, MOD_TIMEOUT)
@@ -268,31 +181,6 @@ TEST_F_TIMEOUT(modules, modprobe_r_of_one_backend_leaves_kds_for_the_others, MOD
 	ASSERT_TRUE(kds_module_loaded("kds"));
 	ASSERT_EQ(0, device_works("rbtree"));
 	ASSERT_EQ(0, device_works("list"));
-}
-
-TEST_F_TIMEOUT(modules, modprobe_r_of_every_backend_unloads_kds_too, MOD_TIMEOUT)
-{
-	char mod[32];
-	size_t i;
-
-	for (i = 0; i < KDS_NR_BACKENDS; i++) {
-		kds_module_of(mod, sizeof(mod), kds_backends[i]);
-		ASSERT_EQ(0, kds_run(&self->r, KDS_MODPROBE, "-r", mod))
-			TH_LOG("modprobe -r %s: %s", mod, self->r.err);
-		ASSERT_FALSE(node_exists(kds_backends[i]));
-	}
-	ASSERT_FALSE(kds_module_loaded("kds"));
-}
-
-TEST_F_TIMEOUT(modules, modprobe_of_a_backend_loads_kds_first, MOD_TIMEOUT)
-{
-	ASSERT_EQ(0, kds_unload_all());
-	ASSERT_FALSE(kds_module_loaded("kds"));
-	ASSERT_EQ(0, kds_run(&self->r, KDS_MODPROBE, "kds_rbtree"));
-	ASSERT_TRUE(kds_module_loaded("kds"));
-	ASSERT_TRUE(kds_module_loaded("kds_rbtree"));
-	ASSERT_EQ(0, access("/sys/module/kds/holders/kds_rbtree", F_OK));
-	ASSERT_EQ(0, device_works("rbtree"));
 }
 
 TEST_F_TIMEOUT(modules, rmmod_of_kds_fails_while_backends_use_it, MOD_TIMEOUT)
@@ -372,6 +260,149 @@ TEST_F_TIMEOUT(modules, every_backend_unloads_with_entries_and_reloads_empty, MO
 		close(self->fd);
 		self->fd = -1;
 	}
+}
+
+TEST_F_TIMEOUT(modules, modprobe_r_of_every_backend_unloads_kds_too, MOD_TIMEOUT)
+{
+	char mod[32];
+	size_t i;
+
+	for (i = 0; i < KDS_NR_BACKENDS; i++) {
+		kds_module_of(mod, sizeof(mod), kds_backends[i]);
+		ASSERT_EQ(0, kds_run(&self->r, KDS_MODPROBE, "-r", mod))
+			TH_LOG("modprobe -r %s: %s", mod, self->r.err);
+		ASSERT_FALSE(node_exists(kds_backends[i]));
+	}
+	ASSERT_FALSE(kds_module_loaded("kds"));
+}
+
+/*
+ * ---- kds itself, with nothing of ours loaded ---------------------------
+ *
+ * These tests start with every kds module unloaded and leave it so; the
+ * program restores the defaults when it exits.
+ */
+
+FIXTURE(unloaded) {
+	int fd;
+	int kmsg;
+	struct kds_run r;
+};
+
+FIXTURE_SETUP(unloaded)
+{
+	self->fd = -1;
+	self->kmsg = -1;
+	ASSERT_EQ(0, kds_unload_all()) TH_LOG("could not unload the kds modules");
+}
+
+FIXTURE_TEARDOWN(unloaded)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->kmsg >= 0)
+		close(self->kmsg);
+	EXPECT_EQ(0, kds_unload_all()) TH_LOG("could not unload the kds modules");
+}
+
+/*
+ * modprobe kds @param fails, naming @name, loads no backend, and kds
+ * loads again without it: nothing of the failed load is left.
+ */
+static void kds_load_must_fail(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(unloaded) *self, const char *param,
+			       const char *name)
+{
+	size_t i;
+	char mod[32];
+
+	load_must_fail(_metadata, &self->r, &self->kmsg, "kds", param, name);
+	for (i = 0; i < KDS_NR_BACKENDS; i++) {
+		kds_module_of(mod, sizeof(mod), kds_backends[i]);
+		ASSERT_FALSE(kds_module_loaded(mod));
+		ASSERT_FALSE(node_exists(kds_backends[i]));
+	}
+	ASSERT_EQ(0, kds_run(&self->r, KDS_MODPROBE, "kds"));
+	ASSERT_TRUE(kds_module_loaded("kds"));
+}
+
+TEST_F_TIMEOUT(unloaded, kds_max_value_size_0_fails_to_load, MOD_TIMEOUT)
+{
+	kds_load_must_fail(_metadata, self, "max_value_size=0", "max_value_size");
+}
+
+TEST_F_TIMEOUT(unloaded, kds_max_value_size_over_1_mib_fails_to_load, MOD_TIMEOUT)
+{
+	kds_load_must_fail(_metadata, self, "max_value_size=1048577", "max_value_size");
+}
+
+TEST_F_TIMEOUT(unloaded, kds_max_entries_0_fails_to_load, MOD_TIMEOUT)
+{
+	kds_load_must_fail(_metadata, self, "max_entries=0", "max_entries");
+}
+
+TEST_F_TIMEOUT(unloaded, kds_max_entries_over_2_pow_32_fails_to_load, MOD_TIMEOUT)
+{
+	kds_load_must_fail(_metadata, self, "max_entries=4294967297", "max_entries");
+}
+
+TEST_F_TIMEOUT(unloaded, kds_max_entries_not_a_number_fails_to_load, MOD_TIMEOUT)
+{
+	kds_load_must_fail(_metadata, self, "max_entries=lots", "max_entries");
+}
+
+TEST_F_TIMEOUT(unloaded, kds_limits_at_their_upper_bounds_load, MOD_TIMEOUT)
+{
+	struct kds_api api;
+	char buf[32];
+
+	ASSERT_EQ(0, kds_run(&self->r, KDS_MODPROBE, "kds",
+			     "max_value_size=1048576", "max_entries=4294967296"));
+	ASSERT_EQ(0, kds_param("kds", "max_value_size", buf, sizeof(buf)));
+	ASSERT_STREQ("1048576", buf);
+	ASSERT_EQ(0, kds_param("kds", "max_entries", buf, sizeof(buf)));
+	ASSERT_STREQ("4294967296", buf);
+	ASSERT_EQ(0, kds_run(&self->r, KDS_MODPROBE, "kds_rbtree"));
+	self->fd = kds_open("rbtree");
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, kds_api_of(self->fd, &api));
+	ASSERT_EQ(1048576U, api.max_value_size);
+	ASSERT_EQ(4294967296ULL, api.max_entries);
+	close(self->fd);
+	self->fd = -1;
+}
+
+TEST_F_TIMEOUT(unloaded, kds_limits_at_their_lower_bounds_load_and_apply, MOD_TIMEOUT)
+{
+	struct kds_api api;
+	int ret;
+
+	ASSERT_EQ(0, kds_run(&self->r, KDS_MODPROBE, "kds", "max_value_size=1",
+			     "max_entries=1"));
+	ASSERT_EQ(0, kds_run(&self->r, KDS_MODPROBE, "kds_maple"));
+	self->fd = kds_open("maple");
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, kds_api_of(self->fd, &api));
+	ASSERT_EQ(1U, api.max_value_size);
+	ASSERT_EQ(1U, api.max_entries);
+	ASSERT_EQ(0, kds_put_str(self->fd, 1, "a"));
+	ret = kds_put_str(self->fd, 1, "ab");
+	ASSERT_TRUE(ret == -E2BIG || ret == -EMSGSIZE) TH_LOG("put returned %d", ret);
+	ASSERT_EQ(-ENOSPC, kds_put_str(self->fd, 2, "b"));
+	ASSERT_EQ(0, kds_put_str(self->fd, 1, "c"));
+	ASSERT_EQ(0, kds_holds(self->fd, 1, "c"));
+	close(self->fd);
+	self->fd = -1;
+}
+
+TEST_F_TIMEOUT(unloaded, modprobe_of_a_backend_loads_kds_first, MOD_TIMEOUT)
+{
+	ASSERT_FALSE(kds_module_loaded("kds"));
+	ASSERT_EQ(0, kds_run(&self->r, KDS_MODPROBE, "kds_rbtree"));
+	ASSERT_TRUE(kds_module_loaded("kds"));
+	ASSERT_TRUE(kds_module_loaded("kds_rbtree"));
+	ASSERT_EQ(0, access("/sys/module/kds/holders/kds_rbtree", F_OK));
+	ASSERT_EQ(0, device_works("rbtree"));
 }
 
 TEST_HARNESS_MAIN

@@ -5,12 +5,34 @@
  * many processes race for the last places.  max_value_size=1 MiB: values
  * that large work, and unloading a backend gives their memory back.
  *
- * The fixtures restore the five backends with default parameters.
+ * A fixture reloads kds only when its parameters differ from what the
+ * fixture needs, so the tests of one fixture share one load.  The program
+ * restores the five backends with default parameters when it exits.
  */
 #include "kds_test.h"
 
 #define LIMIT_TIMEOUT	120
 #define FULL		8
+
+KDS_RESTORE_DEFAULTS_AT_EXIT();
+
+/*
+ * Make sure kds runs with its parameter @name set to @value: if it does
+ * not, unload every kds module and load kds with it.  0 or -errno.
+ */
+static int kds_loaded_with(const char *name, const char *value)
+{
+	struct kds_run r;
+	char param[64], cur[64];
+
+	if (kds_module_loaded("kds") && !kds_param("kds", name, cur, sizeof(cur)) &&
+	    !strcmp(cur, value))
+		return 0;
+	if (kds_unload_all())
+		return -EBUSY;
+	snprintf(param, sizeof(param), "%s=%s", name, value);
+	return kds_run(&r, KDS_MODPROBE, "kds", param) ? -EIO : 0;
+}
 
 /* ---- a store of eight entries ---------------------------------------- */
 
@@ -34,20 +56,21 @@ FIXTURE_SETUP(full)
 	self->fd = -1;
 	self->dump = malloc(65536);
 	ASSERT_NE(NULL, self->dump);
-	ASSERT_EQ(0, kds_unload_all());
-	ASSERT_EQ(0, kds_run(&self->r, KDS_MODPROBE, "kds", "max_entries=8"));
+	ASSERT_EQ(0, kds_loaded_with("max_entries", "8"));
 	kds_module_of(mod, sizeof(mod), variant->backend);
 	ASSERT_EQ(0, kds_run(&self->r, KDS_MODPROBE, mod));
 	self->fd = kds_open(variant->backend);
 	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, kds_clear(self->fd));
 }
 
 FIXTURE_TEARDOWN(full)
 {
-	if (self->fd >= 0)
+	if (self->fd >= 0) {
+		kds_clear(self->fd);
 		close(self->fd);
+	}
 	free(self->dump);
-	EXPECT_EQ(0, kds_restore_defaults()) TH_LOG("could not restore the defaults");
 }
 
 /* Keys 0..n-1 with value "v". */
@@ -200,6 +223,7 @@ TEST_F_TIMEOUT(full, racing_processes_never_fill_past_max_entries, LIMIT_TIMEOUT
 
 FIXTURE(memory) {
 	int fd;
+	char mod[32];
 	struct kds_run r;
 	char *val;
 	char *back;
@@ -221,17 +245,18 @@ FIXTURE_SETUP(memory)
 	ASSERT_NE(NULL, self->back);
 	memset(self->val, 0, MIB + 1);
 	memset(self->back, 0, MIB + 1);
-	ASSERT_EQ(0, kds_unload_all());
-	ASSERT_EQ(0, kds_run(&self->r, KDS_MODPROBE, "kds", "max_value_size=1048576"));
+	ASSERT_EQ(0, kds_loaded_with("max_value_size", "1048576"));
+	kds_module_of(self->mod, sizeof(self->mod), variant->backend);
+	ASSERT_EQ(0, kds_rmmod_if_loaded(self->mod));
 }
 
 FIXTURE_TEARDOWN(memory)
 {
 	if (self->fd >= 0)
 		close(self->fd);
+	kds_rmmod_if_loaded(self->mod);
 	free(self->val);
 	free(self->back);
-	EXPECT_EQ(0, kds_restore_defaults()) TH_LOG("could not restore the defaults");
 }
 
 static void big_value(char *buf, int i)
@@ -245,12 +270,11 @@ static void big_value(char *buf, int i)
 TEST_F_TIMEOUT(memory, one_mib_values_work_and_unload_frees_them, LIMIT_TIMEOUT)
 {
 	long long mem0, mem1, mem2 = 0, used, left = 0, free0, free2;
-	char mod[32];
+	const char *mod = self->mod;
 	__u32 len = 0;
 	int i, ret;
 
-	kds_module_of(mod, sizeof(mod), variant->backend);
-	ASSERT_EQ(0, kds_run(&self->r, KDS_MODPROBE, mod));
+	ASSERT_EQ(0, kds_run(&self->r, KDS_MODPROBE, (char *)mod));
 	self->fd = kds_open(variant->backend);
 	ASSERT_LE(0, self->fd);
 
@@ -277,7 +301,7 @@ TEST_F_TIMEOUT(memory, one_mib_values_work_and_unload_frees_them, LIMIT_TIMEOUT)
 	       variant->backend, BIG_VALUES, used);
 	ASSERT_LE((long long)BIG_VALUES * 1024 * 3 / 4, used);
 
-	ASSERT_EQ(0, kds_run(&self->r, KDS_RMMOD, mod)) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, kds_run(&self->r, KDS_RMMOD, (char *)mod)) TH_LOG("%s", self->r.err);
 	/*
 	 * Entries freed with kvfree_rcu() come back in batches, seconds
 	 * later (the batch timer, then a grace period): wait up to 30 s.

@@ -535,23 +535,19 @@ static inline int kds_unload_all(void)
 	return ret;
 }
 
-/* The state every test program starts from and must leave behind. */
-static inline bool kds_defaults_in_place(void)
+/* Are kds, and kds_hash if loaded, running with default parameters? */
+static inline bool kds_default_params(void)
 {
-	char mod[32], buf[64];
-	size_t i;
+	char buf[64];
 
-	for (i = 0; i < KDS_NR_BACKENDS; i++) {
-		kds_module_of(mod, sizeof(mod), kds_backends[i]);
-		if (!kds_module_loaded(mod))
-			return false;
-	}
 	if (kds_param("kds", "max_entries", buf, sizeof(buf)) ||
 	    strcmp(buf, "1048576"))
 		return false;
 	if (kds_param("kds", "max_value_size", buf, sizeof(buf)) ||
 	    strcmp(buf, "4096"))
 		return false;
+	if (!kds_module_loaded("kds_hash"))
+		return true;
 	if (kds_param("kds_hash", "bits", buf, sizeof(buf)) || strcmp(buf, "16"))
 		return false;
 	if (kds_param("kds_hash", "hashfn", buf, sizeof(buf)) ||
@@ -560,25 +556,81 @@ static inline bool kds_defaults_in_place(void)
 	return true;
 }
 
-/*
- * Back to five backends with default parameters (reloading everything
- * if anything differs): 0 on success.  The caller holds no kds fd.
- */
-static inline int kds_restore_defaults(void)
+/* The state every test program starts from and must leave behind. */
+static inline bool kds_defaults_in_place(void)
+{
+	char mod[32];
+	size_t i;
+
+	for (i = 0; i < KDS_NR_BACKENDS; i++) {
+		kds_module_of(mod, sizeof(mod), kds_backends[i]);
+		if (!kds_module_loaded(mod))
+			return false;
+	}
+	return kds_default_params();
+}
+
+/* modprobe each backend that is not loaded. */
+static inline void kds_load_missing_backends(void)
 {
 	struct kds_run r;
 	char mod[32];
 	size_t i;
 
-	if (kds_defaults_in_place())
-		return 0;
-	kds_unload_all();
 	for (i = 0; i < KDS_NR_BACKENDS; i++) {
 		kds_module_of(mod, sizeof(mod), kds_backends[i]);
-		kds_run(&r, KDS_MODPROBE, mod);
+		if (!kds_module_loaded(mod))
+			kds_run(&r, KDS_MODPROBE, mod);
 	}
+}
+
+/*
+ * Back to five backends with default parameters: 0 on success.  Loads
+ * only what is missing when kds itself runs with its defaults (and
+ * kds_hash again if its parameters differ); otherwise reloads everything.
+ * The caller holds no kds fd.
+ */
+static inline int kds_restore_defaults(void)
+{
+	if (kds_defaults_in_place())
+		return 0;
+	if (kds_module_loaded("kds")) {
+		if (kds_module_loaded("kds_hash") && !kds_default_params())
+			kds_rmmod_if_loaded("kds_hash");
+		if (kds_default_params()) {
+			kds_load_missing_backends();
+			if (kds_defaults_in_place())
+				return 0;
+		}
+	}
+	kds_unload_all();
+	kds_load_missing_backends();
 	return kds_defaults_in_place() ? 0 : -1;
 }
+
+/*
+ * For a program that reloads modules: when the harness process exits
+ * (its test children leave with _exit()), put the five backends back with
+ * default parameters, even after a test was killed by its timeout; if
+ * that fails, so does the program.
+ */
+#define KDS_RESTORE_DEFAULTS_AT_EXIT()					\
+static pid_t kds_harness_pid;						\
+static void __attribute__((constructor)) kds_remember_harness_pid(void) \
+{									\
+	kds_harness_pid = getpid();					\
+}									\
+static void __attribute__((destructor)) kds_restore_at_exit(void)	\
+{									\
+	if (getpid() != kds_harness_pid)				\
+		return;							\
+	if (kds_restore_defaults()) {					\
+		printf("# could not restore the five backends with default parameters\n"); \
+		fflush(stdout);						\
+		_exit(1);						\
+	}								\
+}									\
+struct kds_restore_defaults_at_exit_semicolon
 
 /* ---- the kernel log -------------------------------------------------- */
 
