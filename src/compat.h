@@ -10,6 +10,31 @@
 #ifndef _KDS_COMPAT_H
 #define _KDS_COMPAT_H
 
+#include <linux/kconfig.h>
 #include <linux/version.h>
+
+/*
+ * Each backend's ops table is static, except on a kernel built with KUnit,
+ * where the KUnit suites (tests/kunit) reach it in the namespace
+ * EXPORTED_FOR_KUNIT_TESTING.  <kunit/visibility.h> appeared in 6.2; before
+ * it, or without CONFIG_KUNIT, a table stays exactly a static table.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#include <kunit/visibility.h>
+#define KDS_KUNIT_VISIBLE	IS_ENABLED(CONFIG_KUNIT)
+#else
+#define VISIBLE_IF_KUNIT	static
+#define EXPORT_SYMBOL_IF_KUNIT(symbol)
+#define KDS_KUNIT_VISIBLE	0
+#endif
+
+#if KDS_KUNIT_VISIBLE
+struct kds_ops;
+extern const struct kds_ops kds_list_ops;
+extern const struct kds_ops kds_hash_ops;
+extern const struct kds_ops kds_rb_ops;
+extern const struct kds_ops kds_xa_ops;
+extern const struct kds_ops kds_mt_ops;
+#endif
 
 #endif /* _KDS_COMPAT_H */

@@ -79,6 +79,8 @@ struct kds_shape {
  *	@it, in iteration order, until it returns false or the entries end
  *	(then set @it->done); see struct kds_iter.
  * @shape: fill @shape.
+ * @fops: the device's file operations, defined in the backend with
+ *	KDS_DEFINE_FOPS() so that an open file pins the backend module.
  */
 struct kds_ops {
 	const char *name;
@@ -93,6 +95,7 @@ struct kds_ops {
 	void (*clear)(struct kds_store *s);
 	void (*iter)(struct kds_store *s, struct kds_iter *it);
 	void (*shape)(struct kds_store *s, struct kds_shape *shape);
+	const struct file_operations *fops;
 };
 
 /**
@@ -168,8 +171,6 @@ struct kds_pcpu_stats {
  * @nr_entries: entries in the store; raised only by kds_store_admit()
  * @nr_bytes: bytes of values in the store
  * @stats: per-CPU counters
- * @fops: the device's file operations: the core's, with .owner set to
- *	the backend module so that an open file pins the backend
  * @misc: the misc device "kds-<name>"
  * @devname: "kds-<name>"
  * @nodename: "kds/<name>"
@@ -183,7 +184,6 @@ struct kds_store {
 	atomic_long_t nr_entries;
 	atomic_long_t nr_bytes;
 	struct kds_pcpu_stats __percpu *stats;
-	struct file_operations fops;
 	struct miscdevice misc;
 	char devname[24];
 	char nodename[24];
@@ -199,17 +199,38 @@ static inline void *kds_priv(struct kds_store *s)
 	return s->priv;
 }
 
-struct kds_store *__kds_register(const struct kds_ops *ops,
-				 struct module *owner);
+struct kds_store *kds_register(const struct kds_ops *ops);
 void kds_unregister(struct kds_store *s);
 
+/* The file operations of every kds device, implemented by the core. */
+int kds_open(struct inode *inode, struct file *file);
+int kds_release(struct inode *inode, struct file *file);
+ssize_t kds_text_read(struct file *file, char __user *ubuf, size_t count,
+		      loff_t *ppos);
+ssize_t kds_text_write(struct file *file, const char __user *ubuf,
+		       size_t count, loff_t *ppos);
+loff_t kds_llseek(struct file *file, loff_t offset, int whence);
+long kds_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+
 /**
- * kds_register - register a backend and create its device
- * @ops: the backend's operations (static, outlives the store)
+ * KDS_DEFINE_FOPS - define a backend's file operations
+ * @name: the static const struct file_operations to define
  *
- * Return: the store, or an ERR_PTR().
+ * The core implements every operation; the table lives in the backend
+ * module so that .owner is the backend: while a file of the device is
+ * open, the backend module cannot be unloaded.
  */
-#define kds_register(ops) __kds_register(ops, THIS_MODULE)
+#define KDS_DEFINE_FOPS(name)						\
+static const struct file_operations name = {				\
+	.owner		= THIS_MODULE,					\
+	.open		= kds_open,					\
+	.release	= kds_release,					\
+	.read		= kds_text_read,				\
+	.write		= kds_text_write,				\
+	.llseek		= kds_llseek,					\
+	.unlocked_ioctl	= kds_ioctl,					\
+	.compat_ioctl	= compat_ptr_ioctl,				\
+}
 
 bool kds_store_admit(struct kds_store *s, u32 len);
 void kds_store_forget(struct kds_store *s, u32 len);

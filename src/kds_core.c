@@ -258,7 +258,14 @@ void kds_stats_fill(struct kds_store *s, struct kds_stats *st)
 
 /* File operations shared by every device; the text ones are in kds_text.c. */
 
-static int kds_open(struct inode *inode, struct file *file)
+/**
+ * kds_open - open() of a kds device: per-file dump state
+ * @inode: the device inode
+ * @file: the new file
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int kds_open(struct inode *inode, struct file *file)
 {
 	/* misc_open() left our struct miscdevice here */
 	struct miscdevice *misc = file->private_data;
@@ -273,8 +280,16 @@ static int kds_open(struct inode *inode, struct file *file)
 	file->private_data = f;
 	return 0;
 }
+EXPORT_SYMBOL_GPL(kds_open);
 
-static int kds_release(struct inode *inode, struct file *file)
+/**
+ * kds_release - release() of a kds device
+ * @inode: the device inode
+ * @file: the file going away
+ *
+ * Return: 0.
+ */
+int kds_release(struct inode *inode, struct file *file)
 {
 	struct kds_file *f = file->private_data;
 
@@ -283,13 +298,19 @@ static int kds_release(struct inode *inode, struct file *file)
 	kfree(f);
 	return 0;
 }
+EXPORT_SYMBOL_GPL(kds_release);
 
-/*
- * The dump is a stream with one way back: lseek(fd, 0, SEEK_SET) starts it
- * over; lseek(fd, 0, SEEK_CUR) tells the position.  Nothing else has a
- * meaning, so it is refused.
+/**
+ * kds_llseek - llseek() of a kds device
+ * @file: the file
+ * @offset: must be 0
+ * @whence: SEEK_SET rewinds the dump; SEEK_CUR tells the position
+ *
+ * The dump is a stream with one way back; nothing else has a meaning.
+ *
+ * Return: the new position, or -EINVAL.
  */
-static loff_t kds_llseek(struct file *file, loff_t offset, int whence)
+loff_t kds_llseek(struct file *file, loff_t offset, int whence)
 {
 	struct kds_file *f = file->private_data;
 
@@ -306,17 +327,7 @@ static loff_t kds_llseek(struct file *file, loff_t offset, int whence)
 		return -EINVAL;
 	}
 }
-
-/* Copied into each store, whose copy gets .owner = the backend module. */
-static const struct file_operations kds_fops_template = {
-	.open		= kds_open,
-	.release	= kds_release,
-	.read		= kds_text_read,
-	.write		= kds_text_write,
-	.llseek		= kds_llseek,
-	.unlocked_ioctl	= kds_ioctl,
-	.compat_ioctl	= compat_ptr_ioctl,
-};
+EXPORT_SYMBOL_GPL(kds_llseek);
 
 static int kds_ops_check(const struct kds_ops *ops)
 {
@@ -325,6 +336,9 @@ static int kds_ops_check(const struct kds_ops *ops)
 		return -EINVAL;
 	if (!ops->init || !ops->destroy || !ops->put || !ops->get ||
 	    !ops->del || !ops->clear || !ops->iter)
+		return -EINVAL;
+	/* The backend's KDS_DEFINE_FOPS() table: owned by it, run by us. */
+	if (!ops->fops || !ops->fops->owner || ops->fops->open != kds_open)
 		return -EINVAL;
 	if (ops->shape_kind && !ops->shape)
 		return -EINVAL;
@@ -340,19 +354,19 @@ static int kds_ops_check(const struct kds_ops *ops)
 }
 
 /**
- * __kds_register - register a backend and create its device
- * @ops: the backend's operations (static, outlives the store)
- * @owner: the backend module; an open file of the device pins it
+ * kds_register - register a backend and create its device
+ * @ops: the backend's operations (static, outlives the store); @ops->fops
+ *	comes from KDS_DEFINE_FOPS() in the backend, so an open file of the
+ *	device pins the backend module
  *
  * Allocates the store, lets the backend build its empty structure
  * (@ops->init) and registers the misc device "kds-<name>" with node
- * /dev/kds/<name>.  Backends call it through kds_register().
+ * /dev/kds/<name>.
  *
  * Return: the store, or an ERR_PTR(): -EINVAL for an incomplete @ops,
  * -ENOMEM, or what @ops->init or misc_register() returned.
  */
-struct kds_store *__kds_register(const struct kds_ops *ops,
-				 struct module *owner)
+struct kds_store *kds_register(const struct kds_ops *ops)
 {
 	struct kds_store *s;
 	int ret;
@@ -383,12 +397,10 @@ struct kds_store *__kds_register(const struct kds_ops *ops,
 
 	snprintf(s->devname, sizeof(s->devname), "kds-%s", ops->name);
 	snprintf(s->nodename, sizeof(s->nodename), "kds/%s", ops->name);
-	s->fops = kds_fops_template;
-	s->fops.owner = owner;
 	s->misc.minor = MISC_DYNAMIC_MINOR;
 	s->misc.name = s->devname;
 	s->misc.nodename = s->nodename;
-	s->misc.fops = &s->fops;
+	s->misc.fops = ops->fops;
 	s->misc.groups = kds_attr_groups;
 	s->misc.mode = 0600;
 
@@ -406,7 +418,7 @@ err_free_store:
 	pr_err("kds-%s: registration failed: %d\n", ops->name, ret);
 	return ERR_PTR(ret);
 }
-EXPORT_SYMBOL_GPL(__kds_register);
+EXPORT_SYMBOL_GPL(kds_register);
 
 /**
  * kds_unregister - remove a backend's device and free its store
@@ -414,7 +426,7 @@ EXPORT_SYMBOL_GPL(__kds_register);
  *
  * Called from the backend's module exit: no file of the device is open
  * (each would hold a reference on the backend module), so nobody can be
- * inside the store.  Undoes __kds_register() in reverse order.
+ * inside the store.  Undoes kds_register() in reverse order.
  */
 void kds_unregister(struct kds_store *s)
 {

@@ -36,6 +36,7 @@
 #include <linux/spinlock.h>
 #include <linux/string.h>
 
+#include "compat.h"
 #include "kds.h"
 
 #define KDS_HASH_BITS_MIN	4
@@ -360,7 +361,9 @@ static void kds_hash_shape(struct kds_store *s, struct kds_shape *shape)
 	shape->buckets = n;
 }
 
-static const struct kds_ops kds_hash_ops = {
+KDS_DEFINE_FOPS(kds_hash_fops);
+
+VISIBLE_IF_KUNIT const struct kds_ops kds_hash_ops = {
 	.name		= "hash",
 	.features	= 0,
 	.shape_kind	= KDS_SHAPE_CHAIN,
@@ -372,7 +375,9 @@ static const struct kds_ops kds_hash_ops = {
 	.clear		= kds_hash_clear,
 	.iter		= kds_hash_iter,
 	.shape		= kds_hash_shape,
+	.fops		= &kds_hash_fops,
 };
+EXPORT_SYMBOL_IF_KUNIT(kds_hash_ops);
 
 static int kds_hash_check_params(void)
 {

@@ -60,14 +60,6 @@ void kds_stats_fill(struct kds_store *s, struct kds_stats *st);
 
 /* kds_text.c: the text protocol */
 void kds_text_rewind(struct kds_file *f);
-ssize_t kds_text_read(struct file *file, char __user *ubuf, size_t count,
-		      loff_t *ppos);
-ssize_t kds_text_write(struct file *file, const char __user *ubuf,
-		       size_t count, loff_t *ppos);
-
-/* kds_ioctl.c: the binary protocol */
-long kds_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
-
 /* kds_sysfs.c: attributes of the misc device */
 extern const struct attribute_group *kds_attr_groups[];
 

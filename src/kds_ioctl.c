@@ -470,3 +470,4 @@ out:
 		this_cpu_inc(f->s->stats->errors);
 	return ret;
 }
+EXPORT_SYMBOL_GPL(kds_ioctl);

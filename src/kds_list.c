@@ -21,6 +21,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include "compat.h"
 #include "kds.h"
 
 /**
@@ -222,7 +223,9 @@ static void kds_list_shape(struct kds_store *s, struct kds_shape *shape)
 	up_read(&l->lock);
 }
 
-static const struct kds_ops kds_list_ops = {
+KDS_DEFINE_FOPS(kds_list_fops);
+
+VISIBLE_IF_KUNIT const struct kds_ops kds_list_ops = {
 	.name		= "list",
 	.features	= 0,
 	.shape_kind	= KDS_SHAPE_LENGTH,
@@ -234,7 +237,9 @@ static const struct kds_ops kds_list_ops = {
 	.clear		= kds_list_clear,
 	.iter		= kds_list_iter,
 	.shape		= kds_list_shape,
+	.fops		= &kds_list_fops,
 };
+EXPORT_SYMBOL_IF_KUNIT(kds_list_ops);
 
 static int __init kds_list_module_init(void)
 {

@@ -9,8 +9,16 @@
  * own spinlock; a mutex around them makes "is the key there?" and "store
  * it" one step, so admission against max_entries is exact.  Unlinked
  * entries are freed with kvfree_rcu().
+ *
+ * In RCU mode every change copies the nodes it touches, so even removing
+ * a key allocates and may fail.  mtree_erase() does not say so: on a
+ * failed allocation it returns the entry it left in the tree.  Delete
+ * therefore stores NULL with mtree_store(), which returns the error, and
+ * clear unlinks the whole tree with mtree_destroy(), which allocates
+ * nothing.
  */
 #include <linux/kernel.h>
+#include <linux/llist.h>
 #include <linux/maple_tree.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -20,17 +28,20 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include "compat.h"
 #include "kds.h"
 
 /**
  * struct kds_mt_entry - one key and its value: a single allocation
  * @rcu: for kvfree_rcu() once erased
+ * @doomed: links the entries a clear has unlinked, until they are freed
  * @key: the key (the one index of its range)
  * @len: bytes in @data
  * @data: the value
  */
 struct kds_mt_entry {
 	struct rcu_head rcu;
+	struct llist_node doomed;
 	u64 key;
 	u32 len;
 	u8 data[];
@@ -139,37 +150,60 @@ static long kds_mt_get(struct kds_store *s, u64 key, void *buf, u32 cap)
 	return ret;
 }
 
+/* Returns 0, -ENOENT, or -ENOMEM with the entry still in place. */
 static int kds_mt_del(struct kds_store *s, u64 key)
 {
 	struct kds_mt *m = kds_priv(s);
 	struct kds_mt_entry *e;
+	int ret;
 
 	mutex_lock(&m->lock);
-	e = mtree_erase(&m->mt, key);
-	if (e)
-		kds_store_forget(s, e->len);
+	e = mtree_load(&m->mt, key);
+	if (!e) {
+		ret = -ENOENT;
+		goto unlock;
+	}
+	ret = mtree_store(&m->mt, key, NULL, GFP_KERNEL);
+	if (ret)
+		goto unlock;
+	kds_store_forget(s, e->len);
 	mutex_unlock(&m->lock);
 
-	if (!e)
-		return -ENOENT;
 	kvfree_rcu(e, rcu);
 	return 0;
+
+unlock:
+	mutex_unlock(&m->lock);
+	return ret;
 }
 
+/*
+ * Collect the entries, unlink them all at once, then free them: an entry
+ * goes to kvfree_rcu() only once no new reader can find it.
+ * mtree_destroy() frees the nodes after a grace period in RCU mode and
+ * leaves an empty tree; mt_init_flags() puts RCU mode back, which 6.1's
+ * mtree_destroy() clears.
+ */
 static void kds_mt_clear(struct kds_store *s)
 {
 	struct kds_mt *m = kds_priv(s);
-	struct kds_mt_entry *e;
+	struct kds_mt_entry *e, *tmp;
 	unsigned long index = 0;
+	LLIST_HEAD(doomed);
 
 	mutex_lock(&m->lock);
 	mt_for_each(&m->mt, e, index, ULONG_MAX) {
-		mtree_erase(&m->mt, e->key);
+		__llist_add(&e->doomed, &doomed);
 		kds_store_forget(s, e->len);
+	}
+	mtree_destroy(&m->mt);
+	mt_init_flags(&m->mt, MT_FLAGS_USE_RCU);
+	mutex_unlock(&m->lock);
+
+	llist_for_each_entry_safe(e, tmp, __llist_del_all(&doomed), doomed) {
 		kvfree_rcu(e, rcu);
 		cond_resched();
 	}
-	mutex_unlock(&m->lock);
 }
 
 /*
@@ -230,7 +264,9 @@ static void kds_mt_shape(struct kds_store *s, struct kds_shape *shape)
 	mutex_unlock(&m->lock);
 }
 
-static const struct kds_ops kds_mt_ops = {
+KDS_DEFINE_FOPS(kds_mt_fops);
+
+VISIBLE_IF_KUNIT const struct kds_ops kds_mt_ops = {
 	.name		= "maple",
 	.features	= KDS_FEAT_RANGE,
 	.shape_kind	= KDS_SHAPE_HEIGHT,
@@ -242,7 +278,9 @@ static const struct kds_ops kds_mt_ops = {
 	.clear		= kds_mt_clear,
 	.iter		= kds_mt_iter,
 	.shape		= kds_mt_shape,
+	.fops		= &kds_mt_fops,
 };
+EXPORT_SYMBOL_IF_KUNIT(kds_mt_ops);
 
 static int __init kds_mt_module_init(void)
 {

@@ -18,6 +18,7 @@
 #include <linux/spinlock.h>
 #include <linux/string.h>
 
+#include "compat.h"
 #include "kds.h"
 
 /**
@@ -302,7 +303,9 @@ static void kds_rb_shape(struct kds_store *s, struct kds_shape *shape)
 	read_unlock(&t->lock);
 }
 
-static const struct kds_ops kds_rb_ops = {
+KDS_DEFINE_FOPS(kds_rb_fops);
+
+VISIBLE_IF_KUNIT const struct kds_ops kds_rb_ops = {
 	.name		= "rbtree",
 	.features	= KDS_FEAT_RANGE,
 	.shape_kind	= KDS_SHAPE_HEIGHT,
@@ -314,7 +317,9 @@ static const struct kds_ops kds_rb_ops = {
 	.clear		= kds_rb_clear,
 	.iter		= kds_rb_iter,
 	.shape		= kds_rb_shape,
+	.fops		= &kds_rb_fops,
 };
+EXPORT_SYMBOL_IF_KUNIT(kds_rb_ops);
 
 static int __init kds_rb_module_init(void)
 {

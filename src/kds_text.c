@@ -179,6 +179,7 @@ ssize_t kds_text_read(struct file *file, char __user *ubuf, size_t count,
 	*ppos += done;
 	return done;
 }
+EXPORT_SYMBOL_GPL(kds_text_read);
 
 /* The value of digit @c in base 10 or 16, or -1. */
 static int kds_digit(char c, int base)
@@ -332,3 +333,4 @@ out_free:
 		this_cpu_inc(s->stats->errors);
 	return consumed ? consumed : ret;
 }
+EXPORT_SYMBOL_GPL(kds_text_write);

@@ -21,6 +21,7 @@
 #include <linux/string.h>
 #include <linux/xarray.h>
 
+#include "compat.h"
 #include "kds.h"
 
 /**
@@ -232,7 +233,9 @@ static void kds_xa_shape(struct kds_store *s, struct kds_shape *shape)
 	rcu_read_unlock();
 }
 
-static const struct kds_ops kds_xa_ops = {
+KDS_DEFINE_FOPS(kds_xa_fops);
+
+VISIBLE_IF_KUNIT const struct kds_ops kds_xa_ops = {
 	.name		= "xarray",
 	.features	= KDS_FEAT_RANGE,
 	.shape_kind	= KDS_SHAPE_HEIGHT,
@@ -244,7 +247,9 @@ static const struct kds_ops kds_xa_ops = {
 	.clear		= kds_xa_clear,
 	.iter		= kds_xa_iter,
 	.shape		= kds_xa_shape,
+	.fops		= &kds_xa_fops,
 };
+EXPORT_SYMBOL_IF_KUNIT(kds_xa_ops);
 
 static int __init kds_xa_module_init(void)
 {
