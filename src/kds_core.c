@@ -22,6 +22,7 @@
 #include <linux/percpu.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/vmalloc.h>
 
 #include "kds_internal.h"
 
@@ -91,15 +92,19 @@ EXPORT_SYMBOL_GPL(kds_store_resize);
  * kds_entry_alloc - allocate a backend's entry
  * @size: bytes, header and value together
  *
- * kvmalloc() charged to the caller's memory cgroup: small entries come from
- * the slab, large values from vmalloc.  May sleep: call it before taking a
- * spinlock or entering an RCU read-side section.
+ * Charged to the caller's memory cgroup.  Entries up to KMALLOC_MAX_CACHE_SIZE
+ * come from the slab (kvmalloc); larger ones from vmalloc directly, because
+ * kmalloc would round them up to a power of two pages (a 1 MiB value would
+ * take 2 MiB) where vmalloc takes whole pages.  May sleep: call it before
+ * taking a spinlock or entering an RCU read-side section.
  *
  * Return: the memory, or NULL.
  */
 void *kds_entry_alloc(size_t size)
 {
-	return kvmalloc(size, GFP_KERNEL_ACCOUNT);
+	if (size <= KMALLOC_MAX_CACHE_SIZE)
+		return kvmalloc(size, GFP_KERNEL_ACCOUNT);
+	return __vmalloc(size, GFP_KERNEL_ACCOUNT);
 }
 EXPORT_SYMBOL_GPL(kds_entry_alloc);
 
