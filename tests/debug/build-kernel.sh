@@ -1,32 +1,51 @@
 #!/bin/bash
 # Build (or reuse) the debug kernel: Debian's linux-source-6.12 with
 # x86_64_defconfig + kvm_guest.config + debug.config. Cached under
-# $KDS_CACHE/debug-kernel/<key>, where the key covers this script, the
-# config fragment and the linux-source version. Prints the build dir.
+# $KDS_CACHE/chroot-kbuild/build/debug-<key>, where the key covers the
+# config fragment, the make goals and the linux-source version. Prints the
+# build dir. With --cached, only prints it if it is already built (exit 3
+# otherwise): a quick test that builds nothing.
 set -euo pipefail
 here=$(dirname "$(readlink -f "$0")")
 # shellcheck source=tests/vm/lib.sh
 . "$here/../vm/lib.sh"
 
-mirror=$(debian_mirror)
+pkgs=build-essential,bc,bison,flex,libelf-dev,libssl-dev,cpio,kmod,python3,xz-utils,rsync,linux-source-6.12,sparse,perl
+goals="x86_64_defconfig kvm_guest.config kds_debug.config / bzImage modules"
 c=$KDS_CACHE/chroot-kbuild
-if [ ! -f "$c/.kds-stamp" ] || [ "$(cat "$c/.kds-stamp")" != "$(sha256sum <"$here/build-kernel.sh" | cut -c1-16)" ]; then
+
+kernel_dir() {
+	local tarball
+	tarball=$(cd "$c/usr/src" 2>/dev/null &&
+		find . -maxdepth 1 -name 'linux-source-6.12*.tar.xz' -printf '%f\n' | head -n 1)
+	[ -n "$tarball" ] || return 1
+	echo "/build/debug-$(cat "$here/debug.config" <(echo "$tarball $goals") | sha256sum | cut -c1-16)"
+}
+
+if [ "${1:-}" = --cached ]; then
+	kb=$(kernel_dir) || exit 3
+	[ -f "$c$kb/.kds-done" ] || exit 3
+	echo "$c$kb"
+	exit 0
+fi
+
+ckey=$(echo "$pkgs" | sha256sum | cut -c1-16)
+if [ ! -f "$c/.kds-stamp" ] || [ "$(cat "$c/.kds-stamp")" != "$ckey" ]; then
+	mirror=$(debian_mirror)
 	say "kds-debug: building the kernel build chroot"
 	rm -rf --one-file-system "$c.new" "$c"
 	mmdebstrap --quiet --mode=root --variant=apt \
-		--aptopt='Acquire::Check-Valid-Until "false"' \
-		--include=build-essential,bc,bison,flex,libelf-dev,libssl-dev,cpio,kmod,python3,xz-utils,rsync,linux-source-6.12,sparse,perl \
+		--aptopt='Acquire::Check-Valid-Until "false"' --include="$pkgs" \
 		trixie "$c.new" "deb $mirror trixie main" "deb $mirror trixie-updates main"
-	sha256sum <"$here/build-kernel.sh" | cut -c1-16 >"$c.new/.kds-stamp"
+	echo "$ckey" >"$c.new/.kds-stamp"
 	mv "$c.new" "$c"
 fi
-tarball=$(cd "$c/usr/src" && find . -maxdepth 1 -name 'linux-source-6.12*.tar.xz' -printf '%f\n' | head -n 1)
-key=$(cat "$here/build-kernel.sh" "$here/debug.config" <(echo "$tarball") | sha256sum | cut -c1-16)
-kb=/build/debug-$key
+kb=$(kernel_dir) || die "no linux-source-6.12 in $c"
 if [ -f "$c$kb/.kds-done" ]; then
 	echo "$c$kb"
 	exit 0
 fi
+tarball=$(cd "$c/usr/src" && find . -maxdepth 1 -name 'linux-source-6.12*.tar.xz' -printf '%f\n' | head -n 1)
 say "kds-debug: building the debug kernel ($tarball; tens of minutes on 2 cores)"
 rm -rf --one-file-system "$c$kb"
 mkdir -p "$c$kb"

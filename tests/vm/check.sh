@@ -15,8 +15,9 @@
 #   KDS_OUT            logs and artefacts (default build/check in the tree)
 #   KDS_E2E=0          skip the package end-to-end test
 #   KDS_VM_TIMEOUT     seconds one VM may run (default 1500)
-#   KDS_DEBUG=1|0      add (building it if needed) or leave out the debug
-#                      kernel line; default: add it when already built
+#   KDS_DEBUG=1|auto   add the debug kernel line (1: building the kernel if
+#                      needed, tens of minutes; auto: only if already built);
+#                      default 0: it runs with make check-debug
 #   KDS_SHELL=1        (with one kernel line) boot with a shell, run nothing
 set -euo pipefail
 
@@ -105,11 +106,14 @@ judge() {
 	bad=$(grep -E 'WARNING:|BUG:|Oops|general protection|refcount_t|lockdep|KASAN|UBSAN|kernel BUG|Call Trace|possible (circular|recursive)|INFO: task|rcu.*stall|kmemleak|list_(add|del) corruption' \
 		"$d/dmesg.log" "$d/console.log" | head -n 5 || true)
 	taint=$(sed -n 's/^KDS-TAINT //p' "$res")
-	# Allowed taints: O (out-of-tree, 4096) and E (unsigned, 8192).
+	# Allowed taints: O (out-of-tree, 4096) and E (unsigned, 8192); where
+	# KUnit suites were loaded, N (test module, 262144) too.
+	local allowed=12288
+	[ ! -d "$d/kunit" ] || allowed=$((allowed | 262144))
 	if [ -n "$bad" ]; then
 		fail "$line: kernel log: $bad"
 		row[$line.log]=FAIL
-	elif [ -z "$taint" ] || [ $((taint & ~12288)) -ne 0 ]; then
+	elif [ -z "$taint" ] || [ $((taint & ~allowed)) -ne 0 ]; then
 		fail "$line: kernel taint '${taint:-unknown}'"
 		row[$line.log]="taint:$taint"
 	else
@@ -212,10 +216,9 @@ main() {
 	declare -gA chroot_skip
 	debug_tree=""
 	# The debug kernel (KASAN, lockdep, kmemleak, fault injection) joins the
-	# default run when it is already built: KDS_DEBUG=1 builds it (tens of
-	# minutes), KDS_DEBUG=0 leaves it out.
+	# run with KDS_DEBUG=1 (built if needed) or KDS_DEBUG=auto (if built).
 	if [ -z "${KERNELS:-}" ]; then
-		case "${KDS_DEBUG:-auto}" in
+		case "${KDS_DEBUG:-0}" in
 		1) lines="$lines debug" ;;
 		auto) if "$here/../debug/build-kernel.sh" --cached >/dev/null 2>&1; then
 			lines="$lines debug"
