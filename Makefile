@@ -4,6 +4,9 @@
 #   make tools           build kdsctl and libkds
 #   make check           the whole test suite (see README.md); KERNELS="6.1 7.3"
 #                        runs a subset of the kernel lines
+#   make check-debug     the debug kernel alone (KASAN, lockdep, kmemleak, fault
+#                        injection, KUnit; built and cached on first use):
+#                        docs/RELIABILITY.md
 #   make vm-shell KERNEL=6.1   boot one kernel line with the modules loaded
 #                        and give an interactive shell
 #   make deb / make rpm  packages (see mk/packaging.mk)
@@ -13,7 +16,7 @@ KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
 KDS_CACHE ?= /var/cache/kds-test
 
-.PHONY: all modules tools check vm-shell clean
+.PHONY: all modules tools check check-debug vm-shell clean
 
 all: modules
 
@@ -25,6 +28,11 @@ tools:
 
 check:
 	bash tests/vm/check.sh
+
+# The debug kernel's run is long (10^6 fuzzed calls per backend, 60 s of
+# stress, 200 load cycles under KASAN and lockdep): a longer VM timeout.
+check-debug:
+	KERNELS=debug KDS_DEBUG=1 KDS_E2E=0 KDS_VM_TIMEOUT=$${KDS_VM_TIMEOUT:-5400} bash tests/vm/check.sh
 
 vm-shell:
 	@test -n "$(KERNEL)" || { echo "usage: make vm-shell KERNEL=<line> (one of: 6.1 6.12-bpo 6.12 7.3 sid)"; exit 2; }

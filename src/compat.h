@@ -4,8 +4,9 @@
  *
  * The .c files are written against one kernel API.  When an interface
  * they use changed between 6.1 and the newest kernel, the shim goes here,
- * keyed on LINUX_VERSION_CODE, with a comment naming the change, so that
- * the logic reads as if there were one kernel.
+ * keyed on LINUX_VERSION_CODE or on the presence of a header, with a
+ * comment naming the change, so that the logic reads as if there were one
+ * kernel.
  */
 #ifndef _KDS_COMPAT_H
 #define _KDS_COMPAT_H
@@ -16,15 +17,16 @@
 /*
  * Each backend's ops table is static, except on a kernel built with KUnit,
  * where the KUnit suites (tests/kunit) reach it in the namespace
- * EXPORTED_FOR_KUNIT_TESTING.  <kunit/visibility.h> appeared in 6.2; before
- * it, or without CONFIG_KUNIT, a table stays exactly a static table.
+ * EXPORTED_FOR_KUNIT_TESTING.  <kunit/visibility.h> appeared in 6.2 (and
+ * spells the namespace as each kernel wants it); before it, or without
+ * CONFIG_KUNIT, a table stays exactly a static table.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#if __has_include("kunit/visibility.h")
 #include <kunit/visibility.h>
 #define KDS_KUNIT_VISIBLE	IS_ENABLED(CONFIG_KUNIT)
 #else
-#define VISIBLE_IF_KUNIT	static
 #define EXPORT_SYMBOL_IF_KUNIT(symbol)
+#define VISIBLE_IF_KUNIT	static
 #define KDS_KUNIT_VISIBLE	0
 #endif
 

@@ -246,7 +246,7 @@ static const char help_text[] =
 "Exit status: 0 when every figure was produced or skipped with a note,\n"
 "1 when one failed (or, with --smoke, was skipped), 2 on a usage error.\n";
 
-/* ---- messages and output --------------------------------------------- */
+/* ---- messages and output ------------------------------------------------- */
 
 static int usage_error(const char *fmt, ...)
 {
@@ -268,10 +268,13 @@ static void fmt_u64(char *buf, size_t size, uint64_t v, bool na)
 		snprintf(buf, size, "%" PRIu64, v);
 }
 
-static void fmt_val(char *buf, size_t size, double v, bool na)
+static void fmt_val(char *buf, size_t size, double v, bool na,
+		    const char *unit)
 {
 	if (na)
 		snprintf(buf, size, "n/a");
+	else if (!strcmp(unit, "x"))
+		snprintf(buf, size, "%.2f", v);
 	else if (v >= 100000)
 		snprintf(buf, size, "%.0f", v);
 	else
@@ -354,7 +357,8 @@ static void print_header(struct bench *b)
 		return;
 	b->header_done = true;
 	if (b->format == FMT_TSV)
-		puts("#what\tbackend\tn\tvalue_size\tbatch\torder\tthreads\tunit\tmin\tmedian\tsamples\tops\tnote");
+		puts("#what\tbackend\tn\tvalue_size\tbatch\torder\tthreads"
+		     "\tunit\tmin\tmedian\tsamples\tops\tnote");
 	else if (b->format == FMT_TABLE)
 		printf("%-16s %-9s %8s %5s %5s %-5s %3s %10s %10s %-7s %s\n",
 		       "what", "backend", "N", "value", "batch", "order",
@@ -378,8 +382,8 @@ static void emit(struct bench *b, struct fig *f)
 	fmt_u64(n, sizeof(n), f->n, !f->n);
 	fmt_u64(vs, sizeof(vs), f->vsize, f->vsize == UINT32_MAX);
 	fmt_u64(bt, sizeof(bt), f->batch, !f->batch);
-	fmt_val(mn, sizeof(mn), min, na);
-	fmt_val(md, sizeof(md), median, na);
+	fmt_val(mn, sizeof(mn), min, na, f->unit);
+	fmt_val(md, sizeof(md), median, na, f->unit);
 	print_header(b);
 	switch (b->format) {
 	case FMT_TSV:
@@ -453,9 +457,13 @@ static void progress(struct bench *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s: [%3u%%] step %u/%u, %.0fs: %s\n", PROG,
-		b->steps ? 100 * b->step / b->steps : 0, b->step, b->steps,
-		(double)(now - b->started) / 1e9, msg);
+	if (b->steps)
+		fprintf(stderr, "%s: [%3u%%] step %u/%u, %.0fs: %s\n", PROG,
+			100 * b->step / b->steps, b->step, b->steps,
+			(double)(now - b->started) / 1e9, msg);
+	else
+		fprintf(stderr, "%s: [%.0fs] %s\n", PROG,
+			(double)(now - b->started) / 1e9, msg);
 }
 
 static const char *order_name(int order)
@@ -463,7 +471,7 @@ static const char *order_name(int order)
 	return order == BENCH_SEQ ? "seq" : "rand";
 }
 
-/* ---- options ------------------------------------------------------------ */
+/* ---- options ------------------------------------------------------------- */
 
 /* A count: digits, optionally followed by eDIGITS (1e6). */
 static bool parse_count(const char *s, uint64_t *out)
@@ -818,7 +826,7 @@ static int parse_args(struct bench *b, int argc, char **argv)
 	return -1;
 }
 
-/* ---- plan and buffers ------------------------------------------------ */
+/* ---- plan and buffers ---------------------------------------------------- */
 
 static uint64_t read_meminfo_kb(const char *field)
 {
@@ -887,10 +895,18 @@ static uint64_t round_up(uint64_t v, uint64_t to)
 	return (v + to - 1) / to * to;
 }
 
+/*
+ * Most operations one sample of any figure takes: --ops rounded up to a
+ * whole number of batches, for any batch or depth up to bmax.
+ */
+static uint64_t ops_max(const struct bench *b)
+{
+	return (uint64_t)b->ops + b->bmax;
+}
+
 static int alloc_buffers(struct bench *b)
 {
 	unsigned int i;
-	uint64_t ops_max;
 
 	b->nmax = b->n[b->nn - 1];
 	if (b->scale_n > b->nmax && (b->groups & G_SCALE))
@@ -906,11 +922,10 @@ static int alloc_buffers(struct bench *b)
 	for (i = 0; i < b->ndepths; i++)
 		if (b->depths[i] > b->bmax)
 			b->bmax = b->depths[i];
-	ops_max = round_up(b->ops, b->bmax);
 	b->keys = calloc(b->nmax, sizeof(*b->keys));
-	b->fresh = calloc(ops_max, sizeof(*b->fresh));
-	b->miss = calloc(ops_max, sizeof(*b->miss));
-	b->win = calloc(ops_max, sizeof(*b->win));
+	b->fresh = calloc(ops_max(b), sizeof(*b->fresh));
+	b->miss = calloc(ops_max(b), sizeof(*b->miss));
+	b->win = calloc(ops_max(b), sizeof(*b->win));
 	b->val = malloc(b->vmax);
 	b->buf = malloc((size_t)b->bmax * b->vmax);
 	b->rbuf = malloc((size_t)b->bmax * KDS_REC_SIZE(b->vmax));
@@ -922,9 +937,16 @@ static int alloc_buffers(struct bench *b)
 		return -ENOMEM;
 	for (i = 0; i < b->vmax; i++)
 		b->val[i] = (char)('a' + i % 26);
-	for (i = 0; i < b->bmax; i++)
-		memcpy(b->bvals + (size_t)i * b->vmax, b->val, b->vmax);
 	return 0;
+}
+
+/* The values of a bpf batch: bmax copies of the value, back to back. */
+static void fill_bvals(struct bench *b, uint32_t vsize)
+{
+	uint32_t i;
+
+	for (i = 0; i < b->bmax; i++)
+		memcpy(b->bvals + (size_t)i * vsize, b->val, vsize);
 }
 
 static void free_buffers(struct bench *b)
@@ -952,9 +974,9 @@ static void make_keys(struct bench *b, int order)
 
 static void make_extra_keys(struct bench *b, int order, uint64_t n)
 {
-	uint64_t i, ops_max = round_up(b->ops, b->bmax);
+	uint64_t i;
 
-	for (i = 0; i < ops_max; i++) {
+	for (i = 0; i < ops_max(b); i++) {
 		b->fresh[i] = order == BENCH_SEQ ? n + 1 + i :
 			bench_key(order, b->seed, BENCH_FRESH + i);
 		b->miss[i] = order == BENCH_SEQ ? n + 1 + i :
@@ -962,7 +984,7 @@ static void make_extra_keys(struct bench *b, int order, uint64_t n)
 	}
 }
 
-/* ---- operations on a target -------------------------------------------- */
+/* ---- operations on a target ---------------------------------------------- */
 
 static const char *errtext(int err)
 {
@@ -1142,7 +1164,7 @@ static int empty(struct target *t, uint32_t vsize, uint64_t cap)
 	}
 }
 
-/* ---- one group of figures: get-hit, get-miss, put, del --------------- */
+/* ---- one group of figures: get-hit, get-miss, put, del ------------------- */
 
 /* The keys of sample @s of get-hit: a window of @ops present keys. */
 static void hit_window(struct bench *b, uint64_t n, unsigned int s,
@@ -1324,8 +1346,7 @@ static void group_dump(struct bench *b, struct target *t, uint64_t n,
 			f.v[f.nv++] = (double)(t1 - t0) / (double)got;
 	}
 	/* the values came back from the map: the same bytes, but be sure */
-	for (s = 0; s < b->bmax; s++)
-		memcpy(b->bvals + (size_t)s * b->vmax, b->val, b->vmax);
+	fill_bvals(b, vsize);
 	emit(b, &f);
 }
 
@@ -1482,7 +1503,7 @@ static void group_kloop(struct bench *b, struct target *t, uint64_t n,
 		emit(b, &f[o]);
 }
 
-/* ---- memory ---------------------------------------------------------------- */
+/* ---- memory -------------------------------------------------------------- */
 
 struct memsnap {
 	uint64_t slab;		/* active objects of /proc/slabinfo, bytes */
@@ -1571,7 +1592,7 @@ static void mem_emit(struct bench *b, struct target *t,
 {
 	struct kds_stats st;
 	struct memsnap after;
-	char extra[96];
+	char extra[128];
 	int ret;
 
 	mem_snap(b, &after);
@@ -1580,15 +1601,17 @@ static void mem_emit(struct bench *b, struct target *t,
 		snprintf(extra, sizeof(extra), "stats: %s", errtext(ret));
 	else
 		snprintf(extra, sizeof(extra),
-			 "stats: entries %" PRIu64 ", bytes %" PRIu64, (uint64_t)st.entries,
-			 (uint64_t)st.bytes);
+			 "stats: entries %" PRIu64 ", bytes %" PRIu64 ", shape %"
+			 PRIu64 "/%" PRIu64, (uint64_t)st.entries,
+			 (uint64_t)st.bytes, (uint64_t)st.shape,
+			 (uint64_t)st.shape2);
 	mem_emit_one(b, t, "mem-slab", before->slab_ok && after.slab_ok,
 		     before->slab, after.slab, n, vsize, order, extra);
 	mem_emit_one(b, t, "mem-meminfo", before->meminfo_ok && after.meminfo_ok,
 		     before->meminfo, after.meminfo, n, vsize, order, extra);
 }
 
-/* ---- floors ------------------------------------------------------------------ */
+/* ---- floors -------------------------------------------------------------- */
 
 static void floor_fig(struct bench *b, const char *what, const char *backend,
 		      uint32_t batch, const char *note_text,
@@ -1723,7 +1746,7 @@ static void run_uring_floors(struct bench *b)
 	uring_close(&u);
 }
 
-/* ---- targets ---------------------------------------------------------------------- */
+/* ---- targets ------------------------------------------------------------- */
 
 /* Does the device take the bench's uring_cmd?  A miss must say ENOENT. */
 static void probe_uring_cmd(struct bench *b, struct target *t)
@@ -1878,14 +1901,14 @@ static void close_targets(struct bench *b)
 		uring_close(&b->cmd_ring);
 }
 
-/* ---- the run ------------------------------------------------------------------------ */
+/* ---- the run ------------------------------------------------------------- */
 
 /* Why @t cannot hold N keys of @vsize bytes, or NULL. */
 static const char *cannot(const struct bench *b, const struct target *t,
 			  uint64_t n, uint32_t vsize, int order, char *why,
 			  size_t size)
 {
-	uint64_t extra = round_up(b->ops, b->bmax);
+	uint64_t extra = ops_max(b);
 
 	if (too_big(b, t->kind == T_KDS ? t->dev.api.backend : NULL, n, vsize,
 		    order, why, size))
@@ -1972,7 +1995,10 @@ static void run_target(struct bench *b, struct target *t, uint32_t vsize,
 	char why[200];
 	int ret;
 
-	ret = empty(t, vsize, last ? last + round_up(b->ops, b->bmax) : 0);
+	fill_bvals(b, vsize);
+	/* the bpf map is made for each N below */
+	ret = empty(t, vsize, last && t->kind != T_BPF ?
+		    last + ops_max(b) : 0);
 	if (ret) {
 		skip(b, "%s: cannot start empty: %s", t->name, errtext(ret));
 		b->step += b->nn;
@@ -1991,7 +2017,15 @@ static void run_target(struct bench *b, struct target *t, uint32_t vsize,
 			     vsize, order_name(order), why);
 			continue;
 		}
-		ret = fill(b, t, vsize, n);
+		/*
+		 * The bpf map gets max_entries for this N, as a user would
+		 * size it: its bucket array (and its batch dump, which walks
+		 * every bucket) follows max_entries.
+		 */
+		if (t->kind == T_BPF)
+			ret = empty(t, vsize, n + ops_max(b));
+		if (!ret)
+			ret = fill(b, t, vsize, n);
 		if (ret) {
 			struct fig f;
 
@@ -2012,7 +2046,7 @@ static void run_target(struct bench *b, struct target *t, uint32_t vsize,
 	empty(t, vsize, 0);
 }
 
-/* ---- reader scaling ------------------------------------------------------------------ */
+/* ---- reader scaling ------------------------------------------------------ */
 
 static void scale_fig(struct bench *b, const char *what, const char *backend,
 		      uint64_t n, uint32_t vsize, unsigned int threads,
@@ -2071,12 +2105,19 @@ static void scale_pair(struct bench *b, const char *what, const char *backend,
 	if (f1.failed || f2.failed || !f1.nv || !f2.nv) {
 		fig_fail(&ratio, "%s: no ratio without both runs", what);
 	} else {
+		double best1 = 0, best2 = 0;
+		unsigned int i;
+
 		fig_stats(&f1, &min1, &med1);
 		fig_stats(&f2, &min2, &med2);
+		for (i = 0; i < f1.nv; i++)
+			best1 = f1.v[i] > best1 ? f1.v[i] : best1;
+		for (i = 0; i < f2.nv; i++)
+			best2 = f2.v[i] > best2 ? f2.v[i] : best2;
 		ratio.v[ratio.nv++] = med1 > 0 ? med2 / med1 : 0;
 		snprintf(ratio.note, sizeof(ratio.note),
-			 "%s: median ops/s of %u readers over one",
-			 what, b->scale_threads);
+			 "%s: median ops/s of %u readers over one; best over best %.2f",
+			 what, b->scale_threads, best1 > 0 ? best2 / best1 : 0);
 	}
 	emit(b, &ratio);
 }
@@ -2128,12 +2169,14 @@ static void run_scaling(struct bench *b)
 	}
 }
 
-/* ---- main ------------------------------------------------------------------------------- */
+/* ---- main ---------------------------------------------------------------- */
 
 static void count_steps(struct bench *b)
 {
 	unsigned int targets = 0, i;
 
+	if (!(b->groups & (G_KDS | G_BPF | G_USER | G_MEM)))
+		return;
 	for (i = 0; i < b->nt; i++)
 		if (b->t[i].present)
 			targets++;

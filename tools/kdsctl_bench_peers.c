@@ -18,7 +18,18 @@
 
 #include "kdsctl_bench.h"
 
-/* ---- keys and the clock --------------------------------------------- */
+/*
+ * The io_uring passthrough by number, so that uapi headers older than
+ * 5.19 (which lack its names) still build: they are ABI and never change.
+ */
+#ifndef IORING_SETUP_SQE128
+#define IORING_SETUP_SQE128	(1U << 10)
+#endif
+#define BENCH_OP_URING_CMD	46	/* IORING_OP_URING_CMD */
+#define SQE_CMD_OP_OFFSET	8	/* __u32 cmd_op: the low half of off */
+#define SQE_CMD_OFFSET		48	/* the command area, addr3 on: 80 bytes */
+
+/* ---- keys and the clock -------------------------------------------------- */
 
 uint64_t bench_mix64(uint64_t x)
 {
@@ -42,7 +53,7 @@ uint64_t bench_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* ---- user-space hash table ------------------------------------------ */
+/* ---- user-space hash table ----------------------------------------------- */
 
 struct utab_slot {
 	uint64_t key;
@@ -153,7 +164,7 @@ int utab_del(struct utab *t, uint64_t key)
 	}
 }
 
-/* ---- bpf() hash map --------------------------------------------------- */
+/* ---- bpf() hash map ------------------------------------------------------ */
 
 static uint64_t ptr_u64(const void *p)
 {
@@ -297,7 +308,7 @@ int bpfmap_lookup_batch(struct bpfmap *m, uint64_t *keys, void *vals,
 	return 0;
 }
 
-/* ---- io_uring --------------------------------------------------------- */
+/* ---- io_uring ------------------------------------------------------------ */
 
 static void *ring_field(void *ring, uint32_t off)
 {
@@ -486,9 +497,6 @@ struct kds_cmd_args {
 	uint32_t vsize;
 };
 
-/* The command area of a 128-byte SQE: 80 bytes from addr3 on. */
-#define SQE_CMD_OFFSET	offsetof(struct io_uring_sqe, addr3)
-
 static void fill_kds(struct io_uring_sqe *sqe, unsigned int i, void *arg)
 {
 	const struct kds_cmd_args *a = arg;
@@ -498,9 +506,9 @@ static void fill_kds(struct io_uring_sqe *sqe, unsigned int i, void *arg)
 	};
 
 	memset(sqe, 0, 128);
-	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->opcode = BENCH_OP_URING_CMD;
 	sqe->fd = a->fd;
-	sqe->cmd_op = a->cmd;
+	memcpy((char *)sqe + SQE_CMD_OP_OFFSET, &a->cmd, sizeof(a->cmd));
 	sqe->user_data = i;
 	if (a->cmd == KDS_IOC_GET) {
 		kv.value = ptr_u64(a->buf + (size_t)i * a->vsize);

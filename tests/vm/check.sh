@@ -266,6 +266,10 @@ main() {
 		run_line "$line"
 	done
 	e2e
+	# This run's staging directories in the chroots.
+	for rel in $rels; do
+		rm -rf --one-file-system "${KDS_CACHE:?}/chroot-$rel/build/${KDS_RUN:?}"
+	done
 	summary
 	[ "$nfail" -eq 0 ]
 }

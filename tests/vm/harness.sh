@@ -7,6 +7,10 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2154,SC2034
 
+# Each run stages into /build/$KDS_RUN of the chroots, so that runs side by
+# side (a developer's and a helper's) never share a build directory.
+export KDS_RUN=${KDS_RUN:-run-$$}
+
 # Run a command in a chroot with its own /proc (objtool of 7.x kernels reads
 # /proc/self/maps). The mount lives in a private mount namespace: it goes
 # away with the command and can never reach the host's tree.
@@ -52,10 +56,10 @@ line_kver() {
 # Fresh copy of the sources into a chroot's /build/<name>.
 stage_tree() {
 	local c=$1 name=$2
-	rm -rf --one-file-system "${c:?}/build/$name"
-	mkdir -p "$c/build/$name/tests"
-	cp -a "$top/src" "$top/tools" "$c/build/$name/"
-	cp -a "$top/tests/selftests" "$c/build/$name/tests/"
+	rm -rf --one-file-system "${c:?}/build/$KDS_RUN/$name"
+	mkdir -p "$c/build/$KDS_RUN/$name/tests"
+	cp -a "$top/src" "$top/tools" "$c/build/$KDS_RUN/$name/"
+	cp -a "$top/tests/selftests" "$c/build/$KDS_RUN/$name/tests/"
 }
 
 # checkpatch and the kselftest harness come from Debian's linux-source.
@@ -81,7 +85,7 @@ lint_sources() {
 		[ -f "$f" ] || continue
 		rel=${f#"$top"/}
 		if chroot "$c" perl /build/ksrc/scripts/checkpatch.pl --strict --no-tree \
-			--quiet --no-summary --show-types -f "/build/user/$rel" >>"$log" 2>&1; then
+			--quiet --no-summary --show-types -f "/build/$KDS_RUN/user/$rel" >>"$log" 2>&1; then
 			pass
 		else
 			fail "checkpatch --strict: $rel (see $log)"
@@ -93,18 +97,19 @@ build_user() {
 	local c=$1
 	stage_tree "$c" user
 	mkdir -p "$out/user"
-	if ! chroot "$c" sh -c 'make -C /build/user/tools STATIC=1 &&
-		make -C /build/user/tests/selftests \
+	# shellcheck disable=SC2016
+	if ! chroot "$c" sh -c 'make -C /build/$KDS_RUN/user/tools STATIC=1 &&
+		make -C /build/$KDS_RUN/user/tests/selftests \
 			HARNESS_DIR=/build/ksrc/tools/testing/selftests \
-			OUT=/build/user/out' >"$out/user/build.log" 2>&1; then
+			OUT=/build/$KDS_RUN/user/out' >"$out/user/build.log" 2>&1; then
 		fail "user space: build (see $out/user/build.log)"
 		return 1
 	fi
 	pass
 	rm -rf "$out/user/tests"
 	mkdir -p "$out/user/tests"
-	cp "$c/build/user/out/"*.test "$out/user/tests/"
-	cp "$c/build/user/tools/kdsctl" "$out/user/kdsctl"
+	cp "$c/build/$KDS_RUN/user/out/"*.test "$out/user/tests/"
+	cp "$c/build/$KDS_RUN/user/tools/kdsctl" "$out/user/kdsctl"
 }
 
 # Build the modules for one line; W=1 and -Werror, then sparse.
@@ -112,7 +117,7 @@ build_modules() {
 	local c=$1 line=$2 kdir=$3
 	local d=$out/$line
 	stage_tree "$c" "kds-$line"
-	if in_chroot "$c" make -C "$kdir" M="/build/kds-$line/src" \
+	if in_chroot "$c" make -C "$kdir" M="/build/$KDS_RUN/kds-$line/src" \
 		W=1 KCFLAGS=-Werror modules >"$d/build.log" 2>&1; then
 		pass
 		row[$line.build]=ok
@@ -122,13 +127,13 @@ build_modules() {
 		return 1
 	fi
 	mkdir -p "$d/ko"
-	cp "$c/build/kds-$line/src/"*.ko "$d/ko/"
+	cp "$c/build/$KDS_RUN/kds-$line/src/"*.ko "$d/ko/"
 	# sparse: a second pass that checks every file (C=2) and must be silent.
 	local common
 	common=$(readlink -f "$c$kdir/scripts" | sed 's|/scripts$||')
 	[ -e "$common/scripts/checker-valid.sh" ] ||
 		install -m 755 "$here/checker-valid.sh" "$common/scripts/checker-valid.sh"
-	in_chroot "$c" make -C "$kdir" M="/build/kds-$line/src" \
+	in_chroot "$c" make -C "$kdir" M="/build/$KDS_RUN/kds-$line/src" \
 		C=2 CHECK=sparse modules >"$d/sparse.log" 2>&1 || true
 	if grep -q 'not available or not up to date' "$d/sparse.log"; then
 		# The release's sparse cannot parse these headers: say so, loudly.
@@ -143,6 +148,27 @@ build_modules() {
 		pass
 		row[$line.sparse]=ok
 	fi
+	[ "$line" != debug ] || build_kunit "$c" "$line" "$kdir"
+}
+
+# The KUnit suites (tests/kunit), for the debug kernel only (the one line
+# with CONFIG_KUNIT): built against the modules just built, shipped in
+# $out/<line>/kunit/ for make_initramfs. A failed build is a failure; the
+# line still boots and runs its other tests.
+build_kunit() {
+	local c=$1 line=$2 kdir=$3
+	local d=$out/$line b=/build/$KDS_RUN/kds-$line
+	rm -rf "$d/kunit"
+	cp -a "$top/tests/kunit" "$c$b/tests/"
+	if in_chroot "$c" make -C "$kdir" M="$b/tests/kunit" \
+		KBUILD_EXTRA_SYMBOLS="$b/src/Module.symvers" \
+		W=1 KCFLAGS=-Werror modules >"$d/kunit-build.log" 2>&1; then
+		pass
+		mkdir -p "$d/kunit"
+		cp "$c$b/tests/kunit/"*.ko "$d/kunit/"
+	else
+		fail "$line: KUnit module build (see $d/kunit-build.log)"
+	fi
 }
 
 # The initramfs: busybox and kmod from the bookworm chroot (for every
@@ -151,7 +177,7 @@ build_modules() {
 make_initramfs() {
 	local c=$1 line=$2 kver=$3 moddir=$4
 	local d=$out/$line ub=$KDS_CACHE/chroot-bookworm
-	local r=/build/ir-$line
+	local r=/build/$KDS_RUN/ir-$line
 	local root=$ub$r a lib
 	rm -rf --one-file-system "$root"
 	mkdir -p "$root"/{bin,sbin,usr/bin,etc,proc,sys,dev,tmp,kds/tests} \

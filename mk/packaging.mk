@@ -1,0 +1,113 @@
+# kds packaging: included by the top-level Makefile (TOP, KDS_CACHE).
+#
+#   make deb        kds-dkms_<v>_all.deb and kds-utils_<v>_<arch>.deb
+#   make rpm        kds-dkms-<v>-1.noarch.rpm, kds-utils-<v>-1.<arch>.rpm, .src.rpm
+#   make lintian    lintian on the debs: no error, no warning
+#   make rpmlint    rpmlint on the spec and the rpms: no error, no warning
+#   make demo       boot a Debian VM with the packages installed, show a tour
+#   make check-pkg  all of the above checks plus the end-to-end test in full
+#                   Debian VMs (tests/e2e); E2E_RELEASES="bookworm" for one
+#   make pkg-deps   install the host tools these need (apt-get)
+#
+# Products go to $(PKG_OUT) (build/pkg); the VM images are cached in
+# $(KDS_CACHE)/e2e.
+
+TOP		?= $(CURDIR)
+KDS_CACHE	?= /var/cache/kds-test
+PKG_OUT		?= $(TOP)/build/pkg
+PKG_VERSION	:= $(shell cat $(TOP)/src/VERSION 2>/dev/null)
+PKG_STAGE	:= $(PKG_OUT)/stage/kds-$(PKG_VERSION)
+DEB_ARCH	:= $(shell dpkg --print-architecture 2>/dev/null)
+RPM_ARCH	:= $(shell uname -m)
+E2E_RELEASES	?= bookworm trixie
+
+PKG_DEBS	:= $(PKG_OUT)/kds-dkms_$(PKG_VERSION)_all.deb \
+		   $(PKG_OUT)/kds-utils_$(PKG_VERSION)_$(DEB_ARCH).deb
+PKG_RPMS	:= $(PKG_OUT)/kds-dkms-$(PKG_VERSION)-1.noarch.rpm \
+		   $(PKG_OUT)/kds-utils-$(PKG_VERSION)-1.$(RPM_ARCH).rpm
+
+# What the packages are built from: the tree less everything else (tests,
+# benchmarks, the top-level Makefile).
+PKG_TREE	:= README.md dkms.conf src tools debian rpm udev modprobe.d modules-load.d sysusers.d
+PKG_EXCLUDES	:= --exclude-vcs --exclude='*.o' --exclude='*.ko' --exclude='*.ko.*' \
+		   --exclude='*.mod' --exclude='*.mod.c' --exclude='.*.cmd' --exclude='.*.d' \
+		   --exclude=modules.order --exclude=Module.symvers --exclude='.tmp_*' \
+		   --exclude='*.a' --exclude=tools/kdsctl
+
+# Host tools, by command: the package that brings it.
+PKG_TOOLS	:= dpkg-buildpackage:dpkg-dev dh:debhelper dh_dkms:dh-dkms \
+		   fakeroot:fakeroot lintian:lintian rpmbuild:rpm rpmlint:rpmlint \
+		   mmdebstrap:mmdebstrap qemu-system-x86_64:qemu-system-x86 \
+		   mkfs.ext4:e2fsprogs debugfs:e2fsprogs gcc:gcc make:make
+
+.PHONY: deb rpm lintian rpmlint demo check-pkg pkg-deps pkg-version-check pkg-stage
+
+pkg-deps:
+	@missing=; for t in $(PKG_TOOLS); do \
+		command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "pkg-deps: installing$$missing"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -q -y --no-install-recommends $$missing; \
+	fi
+
+# src/VERSION is the one source of the version; the files that must repeat
+# it are checked here, loudly, before anything is built.
+pkg-version-check:
+	@v='$(PKG_VERSION)'; \
+	d=$$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' $(TOP)/dkms.conf); \
+	c=$$(dpkg-parsechangelog -l $(TOP)/debian/changelog -S Version); \
+	s=$$(sed -n 's/^Version:[[:space:]]*//p' $(TOP)/rpm/kds.spec); \
+	if [ -z "$$v" ] || [ "$$d" != "$$v" ] || [ "$$c" != "$$v" ] || [ "$$s" != "$$v" ]; then \
+		echo "VERSION MISMATCH: src/VERSION='$$v' dkms.conf='$$d'" \
+		     "debian/changelog='$$c' rpm/kds.spec='$$s'" >&2; \
+		echo "Set all four to the version in src/VERSION." >&2; \
+		exit 1; \
+	fi
+
+pkg-stage: pkg-version-check
+	rm -rf $(PKG_OUT)/stage
+	mkdir -p $(PKG_STAGE)
+	tar -C $(TOP) $(PKG_EXCLUDES) -cf - $(PKG_TREE) | tar -C $(PKG_STAGE) -xf -
+
+deb: pkg-stage
+	rm -f $(PKG_OUT)/kds-dkms_*.deb $(PKG_OUT)/kds-utils_*.deb $(PKG_OUT)/kds_*.changes \
+		$(PKG_OUT)/kds_*.buildinfo
+	cd $(PKG_STAGE) && DEB_BUILD_OPTIONS="noddebs $$DEB_BUILD_OPTIONS" dpkg-buildpackage -b -us -uc
+	mv $(PKG_OUT)/stage/*.deb $(PKG_OUT)/stage/*.changes $(PKG_OUT)/stage/*.buildinfo \
+		$(PKG_OUT)/
+	@ls -l $(PKG_DEBS)
+
+lintian:
+	@for f in $(PKG_DEBS); do \
+		test -f $$f || { echo "lintian: no $$f: run 'make deb' first" >&2; exit 1; }; \
+	done
+	lintian --fail-on error,warning --info --display-info $(PKG_DEBS)
+
+# rpmbuild runs with --nodeps: on Debian the build tools come from dpkg, and
+# rpm's database knows none of them.
+rpm: pkg-stage
+	rm -rf $(PKG_OUT)/rpmbuild
+	mkdir -p $(PKG_OUT)/rpmbuild/SOURCES
+	tar -C $(PKG_OUT)/stage -czf $(PKG_OUT)/rpmbuild/SOURCES/kds-$(PKG_VERSION).tar.gz \
+		kds-$(PKG_VERSION)
+	rpmbuild -ba --nodeps --define '_topdir $(PKG_OUT)/rpmbuild' $(TOP)/rpm/kds.spec
+	rm -f $(PKG_OUT)/*.rpm
+	find $(PKG_OUT)/rpmbuild/RPMS $(PKG_OUT)/rpmbuild/SRPMS -name '*.rpm' \
+		! -name '*-debuginfo-*' ! -name '*-debugsource-*' -exec mv {} $(PKG_OUT)/ \;
+	@ls -l $(PKG_OUT)/*.rpm
+
+rpmlint:
+	@for f in $(PKG_RPMS); do \
+		test -f $$f || { echo "rpmlint: no $$f: run 'make rpm' first" >&2; exit 1; }; \
+	done
+	rpmlint --rpmlintrc $(TOP)/rpm/kds.rpmlintrc $(TOP)/rpm/kds.spec $(PKG_RPMS) \
+		$(PKG_OUT)/kds-$(PKG_VERSION)-1.src.rpm
+
+demo: deb
+	KDS_CACHE=$(KDS_CACHE) bash $(TOP)/tests/e2e/run.sh --demo bookworm
+
+check-pkg: pkg-deps
+	KDS_CACHE=$(KDS_CACHE) PKG_OUT=$(PKG_OUT) E2E_RELEASES="$(E2E_RELEASES)" \
+		bash $(TOP)/tests/e2e/check-pkg.sh
