@@ -15,15 +15,15 @@
 #include <linux/version.h>
 
 /*
- * Each backend's ops table is static, except on a kernel built with KUnit,
+ * Each backend's ops table is static, except on a kernel built with KUnit
+ * (only our debug kernel, 6.12: Debian's kernels have CONFIG_KUNIT unset),
  * where the KUnit suites (tests/kunit) reach it in the namespace
- * EXPORTED_FOR_KUNIT_TESTING.  <kunit/visibility.h> appeared in 6.2 (and
- * spells the namespace as each kernel wants it); before it, or without
- * CONFIG_KUNIT, a table stays exactly a static table.
+ * EXPORTED_FOR_KUNIT_TESTING of <kunit/visibility.h> (6.2 and later).
+ * Without CONFIG_KUNIT a table stays exactly a static table.
  */
-#if __has_include("kunit/visibility.h")
+#if IS_ENABLED(CONFIG_KUNIT)
 #include <kunit/visibility.h>
-#define KDS_KUNIT_VISIBLE	IS_ENABLED(CONFIG_KUNIT)
+#define KDS_KUNIT_VISIBLE	1
 #else
 #define EXPORT_SYMBOL_IF_KUNIT(symbol)
 #define VISIBLE_IF_KUNIT	static

@@ -5,15 +5,16 @@
 # (W=1, warnings are errors), run sparse, boot the line's own vmlinuz under
 # QEMU (TCG) with an initramfs holding the modules and the test programs,
 # run the tests there and check the guest's kernel log. Once: checkpatch
-# --strict on the kernel sources. Then the package end-to-end test
-# (tests/e2e, when present and not disabled). Prints a table and a last line
+# --strict on the kernel sources. With KDS_E2E=1, then the package
+# end-to-end test (tests/e2e). Prints a table and a last line
 # "N passed, N failed"; exits non-zero on any failure.
 #
 # Environment:
 #   KERNELS="6.1 7.3"  kernel lines to run (default: all, see lib.sh)
 #   KDS_CACHE          cache directory (default /var/cache/kds-test)
 #   KDS_OUT            logs and artefacts (default build/check in the tree)
-#   KDS_E2E=0          skip the package end-to-end test
+#   KDS_E2E=1          also run the package end-to-end test (make check-pkg:
+#                      full Debian VMs, tens of minutes under TCG)
 #   KDS_VM_TIMEOUT     seconds one VM may run (default 1500)
 #   KDS_DEBUG=1|auto   add the debug kernel line (1: building the kernel if
 #                      needed, tens of minutes; auto: only if already built);
@@ -171,7 +172,7 @@ run_line() {
 
 e2e() {
 	local log=$out/e2e.log last p f
-	[ "${KDS_E2E:-1}" = 0 ] && return 0
+	[ "${KDS_E2E:-0}" = 1 ] || return 0
 	[ -f "$top/mk/packaging.mk" ] || return 0
 	note "package end-to-end test (make check-pkg; log in $log)"
 	make -C "$top" --no-print-directory check-pkg >"$log" 2>&1 || true

@@ -219,7 +219,7 @@ make_initramfs() {
 boot() {
 	local line=$1 image=$2 mem=$3
 	local d=$out/$line
-	local append="console=ttyS0 panic=-1 loglevel=4"
+	local append="console=ttyS0 panic=-1 loglevel=5"
 	local -a serial=(-serial "file:$d/console.log" -serial "file:$d/results.log")
 	if [ "${KDS_SHELL:-0}" = 1 ]; then
 		append="$append kds.shell=1"
