@@ -9,6 +9,8 @@
 #                        docs/RELIABILITY.md
 #   make vm-shell KERNEL=6.1   boot one kernel line with the modules loaded
 #                        and give an interactive shell
+#   make bench           kdsctl bench in a VM (instruction counts under
+#                        -icount): writes bench/RESULTS.md and the plot
 #   make deb / make rpm  packages (see mk/packaging.mk)
 
 TOP := $(CURDIR)
@@ -16,7 +18,7 @@ KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
 KDS_CACHE ?= /var/cache/kds-test
 
-.PHONY: all modules tools check check-debug vm-shell clean
+.PHONY: all modules tools check check-debug bench vm-shell clean
 
 all: modules
 
@@ -33,6 +35,9 @@ check:
 # stress, 200 load cycles under KASAN and lockdep): a longer VM timeout.
 check-debug:
 	KERNELS=debug KDS_DEBUG=1 KDS_E2E=0 KDS_VM_TIMEOUT=$${KDS_VM_TIMEOUT:-5400} bash tests/vm/check.sh
+
+bench:
+	bash bench/run.sh
 
 vm-shell:
 	@test -n "$(KERNEL)" || { echo "usage: make vm-shell KERNEL=<line> (one of: 6.1 6.12-bpo 6.12 7.3 sid)"; exit 2; }

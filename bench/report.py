@@ -174,6 +174,10 @@ class Report:
         self.w("Reproduce: `" + self.a.command + "` (from a clean checkout,"
                " as root on Debian 12; the raw figures are in"
                " `bench/results-icount.tsv` and `bench/results-smp2.tsv`).")
+        if self.a.remark:
+            self.w()
+            self.w("**Remark on this run:** " + self.a.remark)
+            self.w()
         if self.a.seconds:
             self.w(f"The whole run took {int(self.a.seconds) // 60} min"
                    f" {int(self.a.seconds) % 60} s on this machine.")
@@ -871,7 +875,9 @@ def svg(run, noop):
                 out.append(f'<circle cx="{px(n):.1f}" cy="{py(m):.1f}" r="3"'
                            f' fill="{COLORS[be]}"/>')
     lx, ly = ml, height - 22
-    for be in BACKENDS + PEERS:
+    shown = {f["backend"] for f in run.figs if f["value_size"] == str(vs)
+             and f["order"] == order and f["what"] in OPS}
+    for be in [x for x in BACKENDS + PEERS if x in shown]:
         out.append(f'<line x1="{lx}" y1="{ly}" x2="{lx + 24}" y2="{ly}"'
                    f' stroke="{COLORS[be]}" stroke-width="3"/>')
         out.append(f'<text x="{lx + 30}" y="{ly + 4}">{be}</text>')
@@ -891,6 +897,8 @@ def main():
     p.add_argument("--host-cpu", default="")
     p.add_argument("--seconds", type=int, default=0)
     p.add_argument("--host-load", default="")
+    p.add_argument("--remark", default="",
+                   help="a sentence on how this run differs from the default")
     a = p.parse_args()
     if not a.icount and not a.smp2:
         p.error("nothing to report: give --icount and/or --smp2")

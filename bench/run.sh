@@ -21,6 +21,7 @@
 #   BENCH_PASSES="icount smp2"  the passes to run
 #   BENCH_OUT            logs and artefacts (default build/bench)
 #   BENCH_TIMEOUT=14400  seconds one VM may run
+#   BENCH_REMARK="..."   a sentence for RESULTS.md on why this run differs
 #   KDS_CACHE            the harness's cache (default /var/cache/kds-test)
 set -euo pipefail
 
@@ -40,6 +41,7 @@ started=$(date +%s)
 
 npass=0
 nfail=0
+nskip=0
 failures=()
 declare -A row
 
@@ -69,30 +71,6 @@ else
 	scale_args=${BENCH_SCALE_ARGS:-$full_scale_args}
 	dest=$bench
 fi
-
-# The harness's build_user stages into the chroot's shared /build/user;
-# the bench stages into its own directory so that it can run beside
-# make check.  Same build: static kdsctl and the test programs (the
-# initramfs takes both).
-bench_build_user() {
-	local c=$1 b=/build/bench-user
-	rm -rf --one-file-system "${c:?}$b"
-	mkdir -p "$c$b/tests" "$out/user"
-	cp -a "$top/src" "$top/tools" "$c$b/"
-	cp -a "$top/tests/selftests" "$c$b/tests/"
-	if ! chroot "$c" sh -c "make -C $b/tools STATIC=1 &&
-		make -C $b/tests/selftests \
-			HARNESS_DIR=/build/ksrc/tools/testing/selftests OUT=$b/out" \
-		>"$out/user/build.log" 2>&1; then
-		fail "user space: build (see $out/user/build.log)"
-		return 1
-	fi
-	pass
-	rm -rf "$out/user/tests"
-	mkdir -p "$out/user/tests"
-	cp "$c$b/out/"*.test "$out/user/tests/"
-	cp "$c$b/tools/kdsctl" "$out/user/kdsctl"
-}
 
 # The guest's /init for one pass, from bench/guest-init.
 make_guest_init() {
@@ -144,6 +122,15 @@ collect() {
 	fi
 }
 
+# This run's staging directories in the chroots (the harness stages each
+# run into /build/$KDS_RUN).
+cleanup_staging() {
+	local rel
+	for rel in bookworm "$(line_chroot "$line")"; do
+		rm -rf --one-file-system "${KDS_CACHE:?}/chroot-$rel/build/${KDS_RUN:?}"
+	done
+}
+
 main() {
 	local rel c kver kdir image moddir vline=bench-$line pass_name
 	local load_before host_load=""
@@ -151,6 +138,7 @@ main() {
 	rel=$(line_chroot "$line")
 	c=$KDS_CACHE/chroot-$rel
 	mkdir -p "$out/$vline" "$KDS_CACHE"
+	trap cleanup_staging EXIT
 	ensure_host_tools
 	note "build chroots: bookworm $rel (cached in $KDS_CACHE)"
 	"$here/mkchroot.sh" bookworm >"$out/chroot-bookworm.log" 2>&1 ||
@@ -161,7 +149,7 @@ main() {
 	fi
 	ksrc_extract "$KDS_CACHE/chroot-bookworm"
 	note "user space: build"
-	bench_build_user "$KDS_CACHE/chroot-bookworm" || die "user-space build failed"
+	build_user "$KDS_CACHE/chroot-bookworm" || die "user-space build failed"
 	kver=$(line_kver "$c" "$line")
 	[ -n "$kver" ] || die "no kernel headers for $line in $c"
 	kdir=/usr/src/linux-headers-$kver
@@ -216,6 +204,7 @@ main() {
 		--qemu "$(qemu-system-x86_64 --version | head -n 1)" \
 		--host-cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)" \
 		--seconds $(($(date +%s) - started)) --host-load "$host_load" \
+		--remark "${BENCH_REMARK:-}" \
 		--markdown "$dest/RESULTS.md" --svg "$dest/cost-vs-n.svg" ||
 		fail "report: bench/report.py failed"
 	printf '\nresults: %s/RESULTS.md, %s/cost-vs-n.svg; logs: %s\n' "$dest" "$dest" "$out"

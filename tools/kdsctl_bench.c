@@ -86,6 +86,8 @@ enum kind { T_KDS, T_BPF, T_USER };
  * @path: the device node (T_KDS)
  * @dev: the open device (T_KDS)
  * @present: the device opened and answered the handshake
+ * @occupied: the store held entries and --clear was not given: the bench
+ *	takes only the no-op floor on it and leaves the store alone
  * @ordered: it supports KDS_IOC_RANGE
  * @uring_cmd: it answered the uring_cmd probe
  * @kloop: path of its in-kernel loop file, "" when it has none
@@ -99,6 +101,7 @@ struct target {
 	char path[80];
 	struct kds_dev dev;
 	bool present;
+	bool occupied;
 	bool ordered;
 	bool uring_cmd;
 	char kloop[96];
@@ -168,6 +171,7 @@ struct bench {
 	enum fmt format;
 	bool smoke;
 	bool quiet;
+	bool clear;
 
 	/* buffers */
 	uint64_t nmax;		/* largest N planned */
@@ -235,6 +239,9 @@ static const char help_text[] =
 "      --format=FORMAT    table (default), tsv or json: one line per figure\n"
 "      --smoke            a run of a few seconds over every kind of figure;\n"
 "                         exit 1 unless every figure was produced\n"
+"      --clear            measure stores that hold entries too: the bench\n"
+"                         deletes them (by default it leaves such a store\n"
+"                         alone, with a note)\n"
 "  -q, --quiet            no progress lines on stderr\n"
 "  -h, --help             print this help and exit\n"
 "\n"
@@ -647,7 +654,7 @@ enum {
 	OPT_BACKENDS = 256, OPT_BATCHES, OPT_DEPTHS, OPT_ORDERS, OPT_OPS,
 	OPT_SAMPLES, OPT_WARMUP, OPT_SEED, OPT_ONLY, OPT_LIST_MAX_N,
 	OPT_SCALE_N, OPT_SCALE_SECONDS, OPT_SCALE_SAMPLES, OPT_SCALE_THREADS,
-	OPT_SETTLE, OPT_FORMAT, OPT_SMOKE,
+	OPT_SETTLE, OPT_FORMAT, OPT_SMOKE, OPT_CLEAR,
 };
 
 static const struct option longopts[] = {
@@ -670,6 +677,7 @@ static const struct option longopts[] = {
 	{ "settle",		required_argument, NULL, OPT_SETTLE },
 	{ "format",		required_argument, NULL, OPT_FORMAT },
 	{ "smoke",		no_argument,	   NULL, OPT_SMOKE },
+	{ "clear",		no_argument,	   NULL, OPT_CLEAR },
 	{ "quiet",		no_argument,	   NULL, 'q' },
 	{ "help",		no_argument,	   NULL, 'h' },
 	{ NULL,			0,		   NULL, 0 },
@@ -780,6 +788,9 @@ static int parse_one(struct bench *b, int c, const char *arg)
 		break;
 	case 'q':
 		b->quiet = true;
+		break;
+	case OPT_CLEAR:
+		b->clear = true;
 		break;
 	}
 	return ret;
@@ -1823,6 +1834,22 @@ static void open_kds(struct bench *b, struct target *t, const char *backend,
 	     (uint64_t)t->dev.api.max_entries,
 	     (uint64_t)t->dev.api.max_value_size,
 	     t->ordered ? ", ordered" : "");
+	/* The bench empties the stores it measures: never without asking. */
+	if (!b->clear && (b->groups & (G_KDS | G_MEM | G_SCALE))) {
+		struct kds_stats st;
+
+		ret = kds_stats(&t->dev, &st);
+		if (ret || st.entries) {
+			t->occupied = true;
+			if (ret)
+				skip(b, "%s: stats: %s", t->name, errtext(ret));
+			else
+				skip(b, "%s: the store holds %" PRIu64
+				     " entries, which the bench would delete"
+				     " (give --clear to allow it)", t->name,
+				     (uint64_t)st.entries);
+		}
+	}
 }
 
 static void open_targets(struct bench *b)
@@ -1876,7 +1903,7 @@ static void open_targets(struct bench *b)
 			open_kds(b, t, NULL, b->dev_path);
 		else
 			open_kds(b, t, b->backends[i], NULL);
-		if (!t->present || !(b->groups & G_KDS))
+		if (!t->present || t->occupied || !(b->groups & G_KDS))
 			continue;
 		if (b->groups & G_URING)
 			probe_uring_cmd(b, t);
@@ -1891,7 +1918,7 @@ static void close_targets(struct bench *b)
 	for (i = 0; i < b->nt; i++) {
 		struct target *t = &b->t[i];
 
-		if (t->kind == T_KDS && t->present)
+		if (t->kind == T_KDS && t->present && !t->occupied)
 			kds_clear(&t->dev);
 		kds_close(&t->dev);
 		bpfmap_close(&t->map);
@@ -2149,6 +2176,8 @@ static void run_scaling(struct bench *b)
 			scale_pair(b, "scale-noop", t->name, t->path, SCALE_NOOP,
 				   0, vsize);
 		}
+		if (t->occupied)
+			continue;
 		if (cannot(b, t, n, vsize, BENCH_SEQ, why, sizeof(why))) {
 			skip(b, "reader scaling %s: %s", t->name, why);
 			continue;
@@ -2178,7 +2207,7 @@ static void count_steps(struct bench *b)
 	if (!(b->groups & (G_KDS | G_BPF | G_USER | G_MEM)))
 		return;
 	for (i = 0; i < b->nt; i++)
-		if (b->t[i].present)
+		if (b->t[i].present && !b->t[i].occupied)
 			targets++;
 	b->steps = b->nvsizes * b->norders * targets * b->nn;
 }
@@ -2196,7 +2225,7 @@ static void run_all(struct bench *b)
 			for (oi = 0; oi < b->norders; oi++) {
 				make_keys(b, b->orders[oi]);
 				for (i = 0; i < b->nt; i++) {
-					if (!b->t[i].present)
+					if (!b->t[i].present || b->t[i].occupied)
 						continue;
 					if (b->t[i].kind == T_KDS &&
 					    !(b->groups & (G_KDS | G_MEM)))

@@ -63,6 +63,15 @@ results_of() {
 	while IFS= read -r line; do
 		case "$line" in
 		"ok - "* | "not ok - "*) result "$line" ;;
+		"KDS-RC "*)
+			# KDS-RC <status> <name>: how a whole script ended.
+			line=${line#KDS-RC }
+			if [ "${line%% *}" = 0 ]; then
+				result "ok - ${line#* }"
+			else
+				result "not ok - ${line#* } (exit status ${line%% *})"
+			fi
+			;;
 		*) echo "$line" >&2 ;;
 		esac
 	done
@@ -99,7 +108,10 @@ echo "# packaging checks: $(($(date +%s) - t0)) s" >&2
 if [ "$deb_ok" = 1 ]; then
 	for rel in $releases; do
 		t1=$(date +%s)
-		results_of < <(bash "$here/run.sh" "$rel" 2>&1 | tee -a "$logs/e2e-$rel.log")
+		results_of < <({
+			bash "$here/run.sh" "$rel"
+			echo "KDS-RC $? e2e $rel: run.sh completed every boot"
+		} 2>&1 | tee -a "$logs/e2e-$rel.log")
 		echo "# e2e $rel: $(($(date +%s) - t1)) s" >&2
 	done
 elif [ -n "$releases" ]; then

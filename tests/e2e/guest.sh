@@ -422,7 +422,7 @@ demo-tour)
 	echo "== kds demo on Debian $KDS_RELEASE, kernel $KVER =="
 	echo "Installed with: apt install ./kds-dkms_$KDS_VERSION""_all.deb ./kds-utils_*.deb; rebooted."
 	echo
-	run "lsmod | grep kds"
+	run "lsmod 2>/dev/null | grep ^kds"
 	run "ls -l /dev/kds/"
 	run "id"
 	run "kdsctl put 1 'hello world'"
