@@ -13,12 +13,10 @@
  * In RCU mode every change copies the nodes it touches, so even removing
  * a key allocates and may fail.  mtree_erase() does not say so: on a
  * failed allocation it returns the entry it left in the tree.  Delete
- * therefore stores NULL with mtree_store(), which returns the error, and
- * clear unlinks the whole tree with mtree_destroy(), which allocates
- * nothing.
+ * therefore stores NULL with mtree_store(), which returns the error; so
+ * does clear, key by key.
  */
 #include <linux/kernel.h>
-#include <linux/llist.h>
 #include <linux/maple_tree.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -34,14 +32,12 @@
 /**
  * struct kds_mt_entry - one key and its value: a single allocation
  * @rcu: for kvfree_rcu() once erased
- * @doomed: links the entries a clear has unlinked, until they are freed
  * @key: the key (the one index of its range)
  * @len: bytes in @data
  * @data: the value
  */
 struct kds_mt_entry {
 	struct rcu_head rcu;
-	struct llist_node doomed;
 	u64 key;
 	u32 len;
 	u8 data[];
@@ -178,32 +174,28 @@ unlock:
 }
 
 /*
- * Collect the entries, unlink them all at once, then free them: an entry
- * goes to kvfree_rcu() only once no new reader can find it.
- * mtree_destroy() frees the nodes after a grace period in RCU mode and
- * leaves an empty tree; mt_init_flags() puts RCU mode back, which 6.1's
- * mtree_destroy() clears.
+ * Erase the entries one by one, in key order, under the writer lock: each
+ * goes to kvfree_rcu() once no new reader can find it.  Not mtree_destroy()
+ * on the live tree: in RCU mode it hands the whole tree to an RCU walk that
+ * crashed 6.1 (NULL dereference in mt_free_walk()) once the tree had four
+ * levels.  In RCU mode even an erase allocates: on failure the clear stops
+ * and the entries not yet erased stay, each still whole.
  */
 static void kds_mt_clear(struct kds_store *s)
 {
 	struct kds_mt *m = kds_priv(s);
-	struct kds_mt_entry *e, *tmp;
+	struct kds_mt_entry *e;
 	unsigned long index = 0;
-	LLIST_HEAD(doomed);
 
 	mutex_lock(&m->lock);
-	mt_for_each(&m->mt, e, index, ULONG_MAX) {
-		__llist_add(&e->doomed, &doomed);
+	while ((e = mt_find(&m->mt, &index, ULONG_MAX))) {
+		if (mtree_store(&m->mt, e->key, NULL, GFP_KERNEL))
+			break;
 		kds_store_forget(s, e->len);
-	}
-	mtree_destroy(&m->mt);
-	mt_init_flags(&m->mt, MT_FLAGS_USE_RCU);
-	mutex_unlock(&m->lock);
-
-	llist_for_each_entry_safe(e, tmp, __llist_del_all(&doomed), doomed) {
 		kvfree_rcu(e, rcu);
 		cond_resched();
 	}
+	mutex_unlock(&m->lock);
 }
 
 /*
@@ -216,6 +208,8 @@ static void kds_mt_destroy(struct kds_store *s)
 	struct kds_mt *m = kds_priv(s);
 
 	kds_mt_clear(s);
+	/* No reader is left: free what remains of the tree at once. */
+	mt_clear_in_rcu(&m->mt);
 	mtree_destroy(&m->mt);
 	mutex_destroy(&m->lock);
 	kfree(m);

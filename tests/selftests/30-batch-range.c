@@ -690,6 +690,30 @@ TEST_F(range, larger_range_struct_follows_the_growth_rules)
 
 /* ---- range on list and hash ------------------------------------------ */
 
+/*
+ * A store tall enough for a four-level maple tree (40960 keys), cleared in
+ * one call: every backend that keeps key order empties it and keeps
+ * working.  Regression: maple's clear crashed 6.1 in an RCU callback.
+ */
+TEST_F(range, clear_of_a_tall_store_empties_it)
+{
+	static struct kds_batch_op ops[KDS_BATCH_MAX];
+	__u32 done = 0, i, round;
+
+	for (round = 0; round < 10; round++) {
+		for (i = 0; i < KDS_BATCH_MAX; i++)
+			op_set(&ops[i], KDS_OP_PUT, (__u64)round * KDS_BATCH_MAX + i + 1,
+			       "v", 1);
+		ASSERT_EQ(0, do_batch(self->fd, ops, KDS_BATCH_MAX, 0, &done));
+		ASSERT_EQ((__u32)KDS_BATCH_MAX, done);
+	}
+	ASSERT_EQ(10LL * KDS_BATCH_MAX, kds_nr_entries(self->fd));
+	ASSERT_EQ(0, kds_clear(self->fd));
+	ASSERT_EQ(0LL, kds_nr_entries(self->fd));
+	ASSERT_EQ(0, kds_put_str(self->fd, 7, "after"));
+	ASSERT_EQ(0, kds_holds(self->fd, 7, "after"));
+}
+
 FIXTURE(range_unordered) {
 	int fd;
 	__u64 buf[512];
