@@ -51,7 +51,10 @@ judge() {
 	tr -d '\r' <"$d/results.log" >"$res"
 	local tp=0 tf=0 ts=0 prog="" l
 	if ! grep -q '^KDS-DONE' "$res"; then
-		fail "$line: the VM did not finish (see $d/console.log)"
+		local last
+		last=$(grep -E '^(KDS-PROG-BEGIN|#  RUN)' "$res" | tail -n 1 |
+			sed -E 's/^KDS-PROG-BEGIN /program /; s/^#  RUN +/test /; s/ \.\.\.$//')
+		fail "$line: the VM did not finish${last:+, during $last} (see $d/console.log)"
 		row[$line.boot]=FAIL
 	else
 		pass
