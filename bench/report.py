@@ -424,22 +424,51 @@ class Report:
                 out.append(f"A {big}-byte value adds {ins(gb - g)} to a hash"
                            f" get ({num(gb)} against {num(g)}): the value is"
                            " copied twice in the kernel (out of the backend"
-                           " into a buffer, then to user space), and a value"
-                           " longer than the ioctl's stack buffer is looked"
-                           " up twice around a kvmalloc().  Under icount a"
+                           " into a buffer, then to user space; the contract"
+                           " forbids copying to user space inside the RCU"
+                           " read-side section), and a value longer than the"
+                           " ioctl's 256-byte stack buffer is looked up"
+                           " twice around a kvmalloc().  Under icount a"
                            " `rep movs` copy counts one instruction per"
                            " iteration, so copies weigh more here than on"
                            " hardware.")
         b1 = r.median("get-hit", "hash", n, vs, 256, order)
+        b64 = r.median("get-hit", "hash", n, vs, 64, order)
         if b1 and g:
+            k = r.median("kloop-get-hit", "hash", n, vs, "-", order)
+            kk = (f"; the structure alone (in-kernel loop, including its"
+                  f" memcpy of the value) is {num(k)}, so everything else"
+                  f" (the crossing shared by 64 included) is {ins(b64 - k)}"
+                  " per operation at 64 per call"
+                  if k and b64 else "")
             out.append(f"In `KDS_IOC_BATCH` a hash get costs {num(b1)} per"
                        f" operation at 256 per call, against {ins(g - self.noop)}"
                        " for a single get beyond the crossing: the batch"
-                       " saves the crossing but keeps the per-operation"
-                       " work (each op is read with its own"
-                       " copy_struct_from_user() and answered with its own"
-                       " put_user()s); 0.25x the no-op is"
-                       f" {ins(0.25 * self.noop)}.")
+                       " reads its operations 16 at a time under one access"
+                       " check and answers them the same way, but each"
+                       " operation still pays the backend's indirect call"
+                       " (a retpoline here), the RCU read-side section, the"
+                       " counters and its own copy to user space; 0.25x the"
+                       f" no-op is {ins(0.25 * self.noop)}{kk}.")
+        u32 = r.median("uring-get-hit", "hash", n, vs, 32, order)
+        nop32 = r.median("uring-nop", "-", "-", "-", 32)
+        if u32 and nop32:
+            ud = r.median("uring-del", "hash", n, vs, 32, order)
+            kd = r.median("kloop-del", "hash", n, vs, "-", order)
+            dd = (f"; a uring_cmd del, which completes with 0, costs"
+                  f" {num(ud)} against {num(kd)} for the structure alone"
+                  if ud and kd else "")
+            out.append(f"A uring_cmd get at 32 per submit costs {num(u32)}"
+                       f" per operation against {num(nop32)} for"
+                       " IORING_OP_NOP at the same depth (registered file,"
+                       " no fget()/fput()): each command still pays"
+                       " io_uring's generic request path for a file-bound"
+                       " opcode (prep, issue, audit hooks) and kds's own"
+                       " get; on 6.1 a command that completes with a"
+                       " non-zero result (a get's value length, any error)"
+                       " is posted through the unbatched failure path"
+                       " (io_queue_async() -> io_req_complete_failed()),"
+                       f" not the deferred batch{dd}.")
         mems = [x for x in r.figs if x["what"] == "mem-slab" and
                 x["backend"] == "hash" and big and x["value_size"] == str(big)]
         if mems:

@@ -6,7 +6,9 @@
 #   make rpmlint    rpmlint on the spec and the rpms: no error, no warning
 #   make demo       boot a Debian VM with the packages installed, show a tour
 #   make check-pkg  all of the above checks plus the end-to-end test in full
-#                   Debian VMs (tests/e2e); E2E_RELEASES="bookworm" for one
+#                   Debian VMs (tests/e2e), part of `make check` (KDS_E2E=0
+#                   skips it there); E2E_RELEASES="bookworm" for one release,
+#                   E2E_PARALLEL=0 to run the releases one after the other
 #   make pkg-deps   install the host tools these need (apt-get)
 #
 # Products go to $(PKG_OUT) (build/pkg); the VM images are cached in
@@ -20,6 +22,7 @@ PKG_STAGE	:= $(PKG_OUT)/stage/kds-$(PKG_VERSION)
 DEB_ARCH	:= $(shell dpkg --print-architecture 2>/dev/null)
 RPM_ARCH	:= $(shell uname -m)
 E2E_RELEASES	?= bookworm trixie
+E2E_PARALLEL	?= 1
 
 PKG_DEBS	:= $(PKG_OUT)/kds-dkms_$(PKG_VERSION)_all.deb \
 		   $(PKG_OUT)/kds-utils_$(PKG_VERSION)_$(DEB_ARCH).deb
@@ -110,4 +113,4 @@ demo: deb
 
 check-pkg: pkg-deps
 	KDS_CACHE=$(KDS_CACHE) PKG_OUT=$(PKG_OUT) E2E_RELEASES="$(E2E_RELEASES)" \
-		bash $(TOP)/tests/e2e/check-pkg.sh
+		E2E_PARALLEL=$(E2E_PARALLEL) bash $(TOP)/tests/e2e/check-pkg.sh

@@ -39,4 +39,25 @@ extern const struct kds_ops kds_xa_ops;
 extern const struct kds_ops kds_mt_ops;
 #endif
 
+/*
+ * io_uring passthrough (kds_uring.c).  struct io_uring_cmd moved from
+ * <linux/io_uring.h> to <linux/io_uring/cmd.h> in 6.7, and its command
+ * area, the pointer ->cmd up to 6.5, is ->sqe->cmd there (since 6.6, a
+ * release no Debian line ships).  The helper io_uring_sqe_cmd() took one
+ * argument in 6.x and became a macro taking the type, sized for 64-byte
+ * SQEs, in 7.x: reading the field needs neither.  Keyed on the header,
+ * which Kbuild looks for (KDS_HAVE_IO_URING_CMD_H).
+ * The file operation's signature, (cmd, issue_flags) returning the result
+ * or -EIOCBQUEUED, and the flag IO_URING_F_SQE128 (its value changed, not
+ * its name) are the same on every line; kds completes inline and never
+ * calls io_uring_cmd_done(), whose arguments changed too.
+ */
+#ifdef KDS_HAVE_IO_URING_CMD_H
+#include <linux/io_uring/cmd.h>
+#define kds_uring_cmd_area(ioucmd)	((const void *)(ioucmd)->sqe->cmd)
+#else
+#include <linux/io_uring.h>
+#define kds_uring_cmd_area(ioucmd)	((ioucmd)->cmd)
+#endif
+
 #endif /* _KDS_COMPAT_H */

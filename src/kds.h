@@ -24,8 +24,11 @@
 #ifndef _KDS_H
 #define _KDS_H
 
+#include <linux/err.h>
 #include <linux/fs.h>
+#include <linux/init.h>
 #include <linux/miscdevice.h>
+#include <linux/module.h>
 #include <linux/percpu.h>
 #include <linux/atomic.h>
 #include <linux/types.h>
@@ -33,6 +36,8 @@
 
 struct kds_store;
 struct kds_iter;
+struct kds_kloop;
+struct io_uring_cmd;
 
 /**
  * struct kds_shape - the structure's shape, for sysfs and KDS_IOC_STATS
@@ -174,6 +179,7 @@ struct kds_pcpu_stats {
  * @misc: the misc device "kds-<name>"
  * @devname: "kds-<name>"
  * @nodename: "kds/<name>"
+ * @kloop: the in-kernel loop's debugfs state (kds_debugfs.c), or NULL
  *
  * nr_entries and nr_bytes are atomics: writers of lockless backends may
  * run on several CPUs at once.
@@ -187,6 +193,7 @@ struct kds_store {
 	struct miscdevice misc;
 	char devname[24];
 	char nodename[24];
+	struct kds_kloop *kloop;
 };
 
 static inline void kds_set_priv(struct kds_store *s, void *priv)
@@ -211,6 +218,7 @@ ssize_t kds_text_write(struct file *file, const char __user *ubuf,
 		       size_t count, loff_t *ppos);
 loff_t kds_llseek(struct file *file, loff_t offset, int whence);
 long kds_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+int kds_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags);
 
 /**
  * KDS_DEFINE_FOPS - define a backend's file operations
@@ -230,7 +238,30 @@ static const struct file_operations name = {				\
 	.llseek		= kds_llseek,					\
 	.unlocked_ioctl	= kds_ioctl,					\
 	.compat_ioctl	= compat_ptr_ioctl,				\
+	.uring_cmd	= kds_uring_cmd,				\
 }
+
+/**
+ * KDS_BACKEND_MODULE - define a backend module's init and exit
+ * @ops: the backend's struct kds_ops
+ *
+ * A backend module does nothing at load but register its store (creating
+ * /dev/kds/<name>) and nothing at unload but remove it; a load fails with
+ * what kds_register() returned.  Like module_platform_driver().
+ */
+#define KDS_BACKEND_MODULE(ops)						\
+static struct kds_store *ops##_store;					\
+static int __init ops##_module_init(void)				\
+{									\
+	ops##_store = kds_register(&(ops));				\
+	return PTR_ERR_OR_ZERO(ops##_store);				\
+}									\
+module_init(ops##_module_init);						\
+static void __exit ops##_module_exit(void)				\
+{									\
+	kds_unregister(ops##_store);					\
+}									\
+module_exit(ops##_module_exit)
 
 bool kds_store_admit(struct kds_store *s, u32 len);
 void kds_store_forget(struct kds_store *s, u32 len);

@@ -412,6 +412,7 @@ struct kds_store *kds_register(const struct kds_ops *ops)
 	ret = misc_register(&s->misc);
 	if (ret)
 		goto err_destroy;
+	kds_debugfs_add(s);
 	return s;
 
 err_destroy:
@@ -435,6 +436,7 @@ EXPORT_SYMBOL_GPL(kds_register);
  */
 void kds_unregister(struct kds_store *s)
 {
+	kds_debugfs_remove(s);
 	misc_deregister(&s->misc);
 	s->ops->destroy(s);
 	free_percpu(s->stats);
@@ -463,13 +465,20 @@ static int kds_params_check(void)
 
 static int __init kds_init(void)
 {
-	/* Stores are created by the backends; the core only checks limits. */
-	return kds_params_check();
+	int ret;
+
+	/* Stores are created by the backends; the core checks limits. */
+	ret = kds_params_check();
+	if (ret)
+		return ret;
+	kds_debugfs_init();
+	return 0;
 }
 
 static void __exit kds_exit(void)
 {
-	/* Nothing to undo: every backend unregistered before kds can go. */
+	/* Every backend unregistered before kds can go. */
+	kds_debugfs_exit();
 }
 
 module_init(kds_init);

@@ -96,8 +96,6 @@ struct kds_hash {
 	bool use_jhash;
 };
 
-static struct kds_store *kds_hash_store;
-
 static u32 kds_hash_bucket(const struct kds_hash *h, u64 key)
 {
 	if (h->use_jhash)
@@ -126,10 +124,30 @@ static struct kds_hash_entry *kds_hash_find_locked(struct kds_hash *h,
 	return NULL;
 }
 
+static int kds_hash_check_params(void)
+{
+	int ret = 0;
+
+	if (bits < KDS_HASH_BITS_MIN || bits > KDS_HASH_BITS_MAX) {
+		pr_err("bits=%u is out of range (valid %u..%u)\n",
+		       bits, KDS_HASH_BITS_MIN, KDS_HASH_BITS_MAX);
+		ret = -EINVAL;
+	}
+	if (!hashfn ||
+	    (strcmp(hashfn, "hash_64") && strcmp(hashfn, "jhash"))) {
+		pr_err("hashfn=%s is not valid (valid hash_64, jhash)\n",
+		       hashfn);
+		ret = -EINVAL;
+	}
+	return ret;
+}
+
 static int kds_hash_init(struct kds_store *s)
 {
 	struct kds_hash *h;
 
+	if (kds_hash_check_params())
+		return -EINVAL;
 	h = kzalloc(sizeof(*h), GFP_KERNEL);
 	if (!h)
 		return -ENOMEM;
@@ -379,46 +397,7 @@ VISIBLE_IF_KUNIT const struct kds_ops kds_hash_ops = {
 };
 EXPORT_SYMBOL_IF_KUNIT(kds_hash_ops);
 
-static int kds_hash_check_params(void)
-{
-	int ret = 0;
-
-	if (bits < KDS_HASH_BITS_MIN || bits > KDS_HASH_BITS_MAX) {
-		pr_err("bits=%u is out of range (valid %u..%u)\n",
-		       bits, KDS_HASH_BITS_MIN, KDS_HASH_BITS_MAX);
-		ret = -EINVAL;
-	}
-	if (!hashfn ||
-	    (strcmp(hashfn, "hash_64") && strcmp(hashfn, "jhash"))) {
-		pr_err("hashfn=%s is not valid (valid hash_64, jhash)\n",
-		       hashfn);
-		ret = -EINVAL;
-	}
-	return ret;
-}
-
-static int __init kds_hash_module_init(void)
-{
-	struct kds_store *s;
-	int ret;
-
-	ret = kds_hash_check_params();
-	if (ret)
-		return ret;
-	s = kds_register(&kds_hash_ops);
-	if (IS_ERR(s))
-		return PTR_ERR(s);
-	kds_hash_store = s;
-	return 0;
-}
-
-static void __exit kds_hash_module_exit(void)
-{
-	kds_unregister(kds_hash_store);
-}
-
-module_init(kds_hash_module_init);
-module_exit(kds_hash_module_exit);
+KDS_BACKEND_MODULE(kds_hash_ops);
 
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("kds developers");

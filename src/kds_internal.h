@@ -58,6 +58,16 @@ int kds_op_del(struct kds_store *s, u64 key);
 void kds_op_clear(struct kds_store *s);
 void kds_stats_fill(struct kds_store *s, struct kds_stats *st);
 
+/* kds_ioctl.c: a value to and from user space, shared with uring_cmd */
+int kds_user_put(struct kds_store *s, u64 key, u64 uval, u32 len, u32 flags);
+int kds_user_get(struct kds_store *s, u64 key, u64 uval, u32 *len);
+
+/* kds_debugfs.c: the in-kernel loop, /sys/kernel/debug/kds/<name>/loop */
+void kds_debugfs_init(void);
+void kds_debugfs_exit(void);
+void kds_debugfs_add(struct kds_store *s);
+void kds_debugfs_remove(struct kds_store *s);
+
 /* kds_text.c: the text protocol */
 void kds_text_rewind(struct kds_file *f);
 /* kds_sysfs.c: attributes of the misc device */

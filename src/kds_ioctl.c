@@ -10,6 +10,14 @@
  * kds_ucmd_respond().  No lock is held here: the backend takes its own
  * inside each call, and values cross to and from user space through
  * kernel buffers outside those calls.
+ *
+ * The hot commands (get, put, del and the no-op) skip the table: a
+ * switch calls them directly, struct kds_kv is read field by field under
+ * one access check, a get writes back only value_len and the value's own
+ * bytes, and values up to KDS_STACK_VALUE bytes cross through an
+ * uninitialised stack buffer (the backend fills what is copied out), so
+ * a get of a small value allocates nothing and zeroes nothing.  A batch
+ * reads and answers its operations a chunk at a time.
  */
 #include <linux/build_bug.h>
 #include <linux/kernel.h>
@@ -25,6 +33,8 @@
 
 /* Values up to this size cross through the stack, with no allocation. */
 #define KDS_STACK_VALUE		256
+/* Batch operations read, then answered, under one access check each way. */
+#define KDS_BATCH_CHUNK		16
 /*
  * RANGE formats records into a kernel chunk of at most this size at a time
  * (more only for a single record that needs it), then copies it out.
@@ -66,18 +76,28 @@ static int kds_ioc_api(struct kds_ucmd *ucmd)
 	if (a->flags)
 		return -EINVAL;
 	a->version = KDS_API_VERSION;
-	a->features = ops->features | KDS_FEAT_BATCH;
+	a->features = ops->features | KDS_FEAT_BATCH | KDS_FEAT_URING_CMD;
 	a->max_entries = kds_max_entries;
 	a->max_value_size = kds_max_value_size;
 	strscpy_pad(a->backend, ops->name, sizeof(a->backend));
 	return kds_ucmd_respond(ucmd);
 }
 
-/* Put @len bytes from user address @uval, through the stack if small. */
-static int kds_do_put(struct kds_store *s, u64 key, u64 uval, u32 len,
-		      u32 flags)
+/**
+ * kds_user_put - put a value that is in user space
+ * @s: the store
+ * @key: the key
+ * @uval: user address of the value
+ * @len: its length
+ * @flags: KDS_PUT_* bits
+ *
+ * The value crosses through the stack if small, else through kvmalloc().
+ *
+ * Return: 0 or -errno, as kds_op_put(); -EFAULT if @uval is not readable.
+ */
+int kds_user_put(struct kds_store *s, u64 key, u64 uval, u32 len, u32 flags)
 {
-	u8 stack[KDS_STACK_VALUE];
+	u8 stack[KDS_STACK_VALUE] __uninitialized;
 	void *val = stack;
 	int ret;
 
@@ -100,87 +120,195 @@ out_free_val:
 }
 
 /*
- * Get @key's value to user address @uval.  *@len is in: the caller's buffer
- * size; out: the value's length, when the key was found.  The value comes
- * out of the backend into the stack; one longer than that is read again
- * into a buffer of its size (again if it grew meanwhile), unless it is too
- * long for the caller anyway.
+ * Copy @len bytes of a value from the stack to user address @uval: one
+ * access check, then plain stores (no call, no object-size walk: @val is
+ * our own buffer and @len is at most its size).
  */
-static int kds_do_get(struct kds_store *s, u64 key, u64 uval, u32 *len)
+static int kds_value_to_user(u64 uval, const void *val, u32 len)
 {
-	u8 stack[KDS_STACK_VALUE];
+	void __user *dst = u64_to_user_ptr(uval);
+
+	if (!user_access_begin(dst, len))
+		return -EFAULT;
+	unsafe_copy_to_user(dst, val, len, efault);
+	user_access_end();
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
+}
+
+/*
+ * A value longer than the stack buffer: read it again into a buffer of
+ * its size (again if it grew meanwhile), unless it shrank back.  *@len:
+ * as for kds_user_get(); @vlen: the length the first lookup saw.
+ */
+static noinline int kds_user_get_heap(struct kds_store *s, u64 key,
+				      u64 uval, u32 *len, long vlen)
+{
 	void *heap = NULL;
-	void *val = stack;
-	u32 cap = sizeof(stack);
-	long vlen;
 	int ret;
 
-	this_cpu_inc(s->stats->gets);
-	for (;;) {
-		vlen = s->ops->get(s, key, val, cap);
+	do {
+		kvfree(heap);
+		heap = kvmalloc(vlen, GFP_KERNEL);
+		if (!heap)
+			return -ENOMEM;
+		ret = vlen;
+		vlen = s->ops->get(s, key, heap, ret);
 		if (vlen < 0) {
 			ret = vlen;
 			goto out_free_heap;
 		}
-		if (vlen <= cap || vlen > *len)
-			break;
-		kvfree(heap);
-		heap = kvmalloc(vlen, GFP_KERNEL);
-		if (!heap) {
-			ret = -ENOMEM;
-			goto out_free_heap;
-		}
-		val = heap;
-		cap = vlen;
-	}
+	} while (vlen > ret && vlen <= *len);
 	this_cpu_inc(s->stats->hits);
 
 	if (vlen > *len) {
 		*len = vlen;
 		ret = -ERANGE;
-		goto out_free_heap;
-	}
-	ret = 0;
-	if (copy_to_user(u64_to_user_ptr(uval), val, vlen))
+	} else if (copy_to_user(u64_to_user_ptr(uval), heap, vlen)) {
 		ret = -EFAULT;
-	else
+	} else {
 		*len = vlen;
+		ret = 0;
+	}
 out_free_heap:
 	kvfree(heap);
 	return ret;
 }
 
-static int kds_ioc_put(struct kds_ucmd *ucmd)
+/**
+ * kds_user_get - get @key's value to user space
+ * @s: the store
+ * @key: the key
+ * @uval: user address of the caller's buffer
+ * @len: in: the buffer's size; out: the value's length, when found
+ *
+ * The value comes out of the backend into the stack; one longer than
+ * that is read again into a buffer of its size, unless it is too long
+ * for the caller anyway.
+ *
+ * Return: 0; -ENOENT; -ERANGE if the value is longer than the buffer
+ * (*@len then holds its length, nothing is copied); -EFAULT; -ENOMEM.
+ */
+int kds_user_get(struct kds_store *s, u64 key, u64 uval, u32 *len)
 {
-	struct kds_kv *kv = ucmd->cmd;
-
-	if ((kv->flags & ~KDS_PUT_NOREPLACE) || kv->reserved)
-		return -EINVAL;
-	return kds_do_put(ucmd->s, kv->key, kv->value, kv->value_len,
-			  kv->flags);
-}
-
-static int kds_ioc_get(struct kds_ucmd *ucmd)
-{
-	struct kds_kv *kv = ucmd->cmd;
+	u8 stack[KDS_STACK_VALUE] __uninitialized;
+	long vlen;
 	int ret;
 
-	if (kv->flags || kv->reserved)
-		return -EINVAL;
-	ret = kds_do_get(ucmd->s, kv->key, kv->value, &kv->value_len);
-	if (ret && ret != -ERANGE)
-		return ret;
-	/* on ERANGE too: value_len tells the length needed */
-	return kds_ucmd_respond(ucmd) ?: ret;
+	this_cpu_inc(s->stats->gets);
+	vlen = s->ops->get(s, key, stack, sizeof(stack));
+	if (vlen < 0)
+		return vlen;
+	if (unlikely(vlen > sizeof(stack) && vlen <= *len))
+		return kds_user_get_heap(s, key, uval, len, vlen);
+	this_cpu_inc(s->stats->hits);
+
+	if (vlen > *len) {
+		*len = vlen;
+		return -ERANGE;
+	}
+	ret = kds_value_to_user(uval, stack, vlen);
+	if (!ret)
+		*len = vlen;
+	return ret;
 }
 
-static int kds_ioc_del(struct kds_ucmd *ucmd)
+/*
+ * Read the struct at @usrc the general way: its size field, at least
+ * @min_size, then copy_struct_from_user() into @dst of @size bytes.
+ */
+static noinline int kds_struct_fetch(void *dst, u32 size, u32 min_size,
+				     void __user *usrc, u32 *user_size)
 {
-	struct kds_kv *kv = ucmd->cmd;
-
-	if (kv->flags || kv->value || kv->value_len || kv->reserved)
+	if (get_user(*user_size, (u32 __user *)usrc))
+		return -EFAULT;
+	if (*user_size < min_size)
 		return -EINVAL;
-	return kds_op_del(ucmd->s, kv->key);
+	return copy_struct_from_user(dst, size, usrc, *user_size);
+}
+
+/*
+ * Read a struct kds_kv.  The common case, a caller compiled against this
+ * header, is read field by field under one access check; any other size,
+ * or a fault, goes the general way, which gives the documented errno.
+ * Either way every field of @kv is written when it returns 0, so callers
+ * need not zero it first.
+ */
+static __always_inline int kds_kv_fetch(struct kds_kv *kv,
+					struct kds_kv __user *ukv)
+{
+	u32 user_size;
+
+	if (!user_access_begin(ukv, sizeof(*ukv)))
+		goto slow;
+	unsafe_get_user(kv->size, &ukv->size, fault);
+	unsafe_get_user(kv->flags, &ukv->flags, fault);
+	unsafe_get_user(kv->key, &ukv->key, fault);
+	unsafe_get_user(kv->value, &ukv->value, fault);
+	unsafe_get_user(kv->value_len, &ukv->value_len, fault);
+	unsafe_get_user(kv->reserved, &ukv->reserved, fault);
+	user_access_end();
+	if (likely(kv->size == sizeof(*kv)))
+		return 0;
+	goto slow;
+fault:
+	user_access_end();
+slow:
+	return kds_struct_fetch(kv, sizeof(*kv),
+				offsetofend(struct kds_kv, reserved), ukv,
+				&user_size);
+}
+
+static int kds_ioctl_put(struct kds_store *s, struct kds_kv __user *ukv)
+{
+	struct kds_kv kv __uninitialized;
+	int ret;
+
+	ret = kds_kv_fetch(&kv, ukv);
+	if (ret)
+		return ret;
+	if ((kv.flags & ~KDS_PUT_NOREPLACE) || kv.reserved)
+		return -EINVAL;
+	return kds_user_put(s, kv.key, kv.value, kv.value_len, kv.flags);
+}
+
+static int kds_ioctl_get(struct kds_store *s, struct kds_kv __user *ukv)
+{
+	struct kds_kv kv __uninitialized;
+	u32 cap;
+	int ret;
+
+	ret = kds_kv_fetch(&kv, ukv);
+	if (ret)
+		return ret;
+	if (kv.flags || kv.reserved)
+		return -EINVAL;
+	cap = kv.value_len;
+	ret = kds_user_get(s, kv.key, kv.value, &kv.value_len);
+	if (ret && ret != -ERANGE)
+		return ret;
+	/*
+	 * value_len is all a get changes (on ERANGE: the length needed); it
+	 * stays as it is when the value fills the buffer exactly.
+	 */
+	if (kv.value_len != cap && put_user(kv.value_len, &ukv->value_len))
+		return -EFAULT;
+	return ret;
+}
+
+static int kds_ioctl_del(struct kds_store *s, struct kds_kv __user *ukv)
+{
+	struct kds_kv kv __uninitialized;
+	int ret;
+
+	ret = kds_kv_fetch(&kv, ukv);
+	if (ret)
+		return ret;
+	if (kv.flags || kv.value || kv.value_len || kv.reserved)
+		return -EINVAL;
+	return kds_op_del(s, kv.key);
 }
 
 /* Run one operation of a batch; its outcome. */
@@ -190,9 +318,9 @@ static int kds_batch_run(struct kds_store *s, struct kds_batch_op *op)
 		return -EINVAL;
 	switch (op->op) {
 	case KDS_OP_PUT:
-		return kds_do_put(s, op->key, op->value, op->value_len, 0);
+		return kds_user_put(s, op->key, op->value, op->value_len, 0);
 	case KDS_OP_GET:
-		return kds_do_get(s, op->key, op->value, &op->value_len);
+		return kds_user_get(s, op->key, op->value, &op->value_len);
 	case KDS_OP_DEL:
 		if (op->value || op->value_len)
 			return -EINVAL;
@@ -228,13 +356,103 @@ static int kds_batch_one(struct kds_store *s,
 	return 0;
 }
 
+/* Read @n operations at @uops (of the current size) under one check. */
+static int kds_batch_fetch(struct kds_batch_op *ops,
+			   const struct kds_batch_op __user *uops, u32 n)
+{
+	u32 i;
+
+	if (!user_access_begin(uops, n * sizeof(*uops)))
+		return -EFAULT;
+	for (i = 0; i < n; i++) {
+		unsafe_get_user(ops[i].op, &uops[i].op, efault);
+		unsafe_get_user(ops[i].key, &uops[i].key, efault);
+		unsafe_get_user(ops[i].value, &uops[i].value, efault);
+		unsafe_get_user(ops[i].value_len, &uops[i].value_len, efault);
+		unsafe_get_user(ops[i].reserved, &uops[i].reserved, efault);
+	}
+	user_access_end();
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
+}
+
+/* Write back value_len and result of @n operations under one check. */
+static int kds_batch_answer(struct kds_batch_op __user *uops,
+			    const struct kds_batch_op *ops, u32 n)
+{
+	u32 i;
+
+	if (!user_access_begin(uops, n * sizeof(*uops)))
+		return -EFAULT;
+	for (i = 0; i < n; i++) {
+		unsafe_put_user(ops[i].value_len, &uops[i].value_len, efault);
+		unsafe_put_user(ops[i].result, &uops[i].result, efault);
+	}
+	user_access_end();
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
+}
+
+/*
+ * Run the next @n operations of batch @b, at most KDS_BATCH_CHUNK: read
+ * them in one go, run them, answer them in one go.  An array of another
+ * op_size, or one that faults while being read, is run op by op, so
+ * that the operations before a fault are carried out, as documented.
+ * Return: -EFAULT to fail the whole batch, else 0; *@stop when
+ * KDS_BATCH_STOP_ON_ERROR met a failing operation.
+ */
+static int kds_batch_chunk(struct kds_store *s, struct kds_batch *b,
+			   u8 __user *uops, u32 n, bool *stop)
+{
+	struct kds_batch_op ops[KDS_BATCH_CHUNK] __uninitialized;
+	struct kds_batch_op __user *uop;
+	int ret, result;
+	u32 i;
+
+	uop = (struct kds_batch_op __user *)(uops +
+					     (size_t)b->done * b->op_size);
+	if (b->op_size == sizeof(*uop) && !kds_batch_fetch(ops, uop, n)) {
+		for (i = 0; i < n && !*stop; i++) {
+			ops[i].result = kds_batch_run(s, &ops[i]);
+			if (ops[i].result < 0) {
+				this_cpu_inc(s->stats->errors);
+				*stop = b->flags & KDS_BATCH_STOP_ON_ERROR;
+			}
+		}
+		ret = kds_batch_answer(uop, ops, i);
+		if (ret)
+			return ret;
+		b->done += i;
+		return 0;
+	}
+
+	for (i = 0; i < n && !*stop; i++) {
+		uop = (struct kds_batch_op __user *)(uops +
+						     (size_t)b->done *
+						     b->op_size);
+		ret = kds_batch_one(s, uop, b->op_size, &result);
+		if (ret)
+			return ret;
+		b->done++;
+		if (result < 0) {
+			this_cpu_inc(s->stats->errors);
+			*stop = b->flags & KDS_BATCH_STOP_ON_ERROR;
+		}
+	}
+	return 0;
+}
+
 static int kds_ioc_batch(struct kds_ucmd *ucmd)
 {
 	struct kds_batch *b = ucmd->cmd;
 	struct kds_store *s = ucmd->s;
 	u8 __user *uops = u64_to_user_ptr(b->ops);
-	int ret, result;
-	u32 i;
+	bool stop = false;
+	int ret;
 
 	if ((b->flags & ~KDS_BATCH_STOP_ON_ERROR) || b->reserved)
 		return -EINVAL;
@@ -244,20 +462,12 @@ static int kds_ioc_batch(struct kds_ucmd *ucmd)
 		return -EINVAL;
 
 	b->done = 0;
-	for (i = 0; i < b->count; i++) {
-		struct kds_batch_op __user *uop;
-
-		uop = (struct kds_batch_op __user *)(uops +
-						     (size_t)i * b->op_size);
-		ret = kds_batch_one(s, uop, b->op_size, &result);
+	while (b->done < b->count && !stop) {
+		ret = kds_batch_chunk(s, b, uops,
+				      min_t(u32, b->count - b->done,
+					    KDS_BATCH_CHUNK), &stop);
 		if (ret)
 			return ret;
-		b->done++;
-		if (result < 0) {
-			this_cpu_inc(s->stats->errors);
-			if (b->flags & KDS_BATCH_STOP_ON_ERROR)
-				break;
-		}
 		cond_resched();
 	}
 	return kds_ucmd_respond(ucmd);
@@ -365,15 +575,8 @@ static int kds_ioc_clear(struct kds_ucmd *ucmd)
 	return 0;
 }
 
-/* The cost of crossing into the driver and back, and nothing else. */
-static int kds_ioc_noop(struct kds_ucmd *ucmd)
-{
-	return 0;
-}
-
 union kds_ucmd_buffer {
 	struct kds_api api;
-	struct kds_kv kv;
 	struct kds_batch batch;
 	struct kds_range range;
 	struct kds_stats stats;
@@ -386,6 +589,8 @@ union kds_ucmd_buffer {
  * @execute: the handler
  *
  * The table is indexed by _IOC_NR(); every command is _IO(KDS_TYPE, nr).
+ * The hot commands (get, put, del, no-op) are not in it: kds_ioctl()
+ * calls them first.
  */
 struct kds_ioctl_op {
 	unsigned int size;
@@ -410,32 +615,20 @@ struct kds_ioctl_op {
 
 static const struct kds_ioctl_op kds_ioctl_ops[] = {
 	KDS_IOCTL_OP(KDS_IOC_API, kds_ioc_api, struct kds_api, backend),
-	KDS_IOCTL_OP(KDS_IOC_PUT, kds_ioc_put, struct kds_kv, reserved),
-	KDS_IOCTL_OP(KDS_IOC_GET, kds_ioc_get, struct kds_kv, reserved),
-	KDS_IOCTL_OP(KDS_IOC_DEL, kds_ioc_del, struct kds_kv, reserved),
 	KDS_IOCTL_OP(KDS_IOC_BATCH, kds_ioc_batch, struct kds_batch, reserved),
 	KDS_IOCTL_OP(KDS_IOC_RANGE, kds_ioc_range, struct kds_range, next),
 	KDS_IOCTL_OP(KDS_IOC_STATS, kds_ioc_stats, struct kds_stats, buckets),
 	KDS_IOCTL_OP_ARG(KDS_IOC_CLEAR, kds_ioc_clear),
-	KDS_IOCTL_OP_ARG(KDS_IOC_NOOP, kds_ioc_noop),
 };
 
-/**
- * kds_ioctl - unlocked_ioctl of a kds device
- * @file: the open file
- * @cmd: a KDS_IOC_* command
- * @arg: user pointer to the command's struct (or the value 0 for CLEAR)
- *
- * Return: 0 or -errno as documented in <uapi/linux/kds.h>; an unknown
- * command is -ENOIOCTLCMD, which reaches user space as ENOTTY.
- */
-long kds_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+/* The commands of the table: every one but the hot ones. */
+static int kds_ioctl_table(struct kds_store *s, unsigned int cmd,
+			   unsigned long arg)
 {
-	struct kds_file *f = file->private_data;
 	const struct kds_ioctl_op *op;
 	union kds_ucmd_buffer buf;
 	struct kds_ucmd ucmd = {
-		.s		= f->s,
+		.s		= s,
 		.ubuffer	= (void __user *)arg,
 		.arg		= arg,
 		.cmd		= &buf,
@@ -451,23 +644,52 @@ long kds_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return -ENOIOCTLCMD;
 
 	if (op->size) {
-		ret = get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer);
-		if (ret)
-			goto out;
-		if (ucmd.user_size < op->min_size) {
-			ret = -EINVAL;
-			goto out;
-		}
 		ucmd.size = op->size;
-		ret = copy_struct_from_user(ucmd.cmd, op->size, ucmd.ubuffer,
-					    ucmd.user_size);
+		ret = kds_struct_fetch(ucmd.cmd, op->size, op->min_size,
+				       ucmd.ubuffer, &ucmd.user_size);
 		if (ret)
-			goto out;
+			return ret;
 	}
-	ret = op->execute(&ucmd);
-out:
+	return op->execute(&ucmd);
+}
+
+/**
+ * kds_ioctl - unlocked_ioctl of a kds device
+ * @file: the open file
+ * @cmd: a KDS_IOC_* command
+ * @arg: user pointer to the command's struct (or the value 0 for CLEAR)
+ *
+ * Return: 0 or -errno as documented in <uapi/linux/kds.h>; an unknown
+ * command is -ENOIOCTLCMD, which reaches user space as ENOTTY.
+ */
+long kds_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct kds_file *f = file->private_data;
+	struct kds_store *s = f->s;
+	void __user *uarg = (void __user *)arg;
+	int ret;
+
+	switch (cmd) {
+	case KDS_IOC_GET:
+		ret = kds_ioctl_get(s, uarg);
+		break;
+	case KDS_IOC_PUT:
+		ret = kds_ioctl_put(s, uarg);
+		break;
+	case KDS_IOC_DEL:
+		ret = kds_ioctl_del(s, uarg);
+		break;
+	case KDS_IOC_NOOP:
+		/* the cost of crossing into the driver and back, nothing else */
+		return 0;
+	default:
+		ret = kds_ioctl_table(s, cmd, arg);
+		if (ret == -ENOIOCTLCMD)
+			return ret;
+		break;
+	}
 	if (ret < 0)
-		this_cpu_inc(f->s->stats->errors);
+		this_cpu_inc(s->stats->errors);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(kds_ioctl);

@@ -60,8 +60,6 @@ struct kds_list {
 	u64 length;
 };
 
-static struct kds_store *kds_list_store;
-
 static struct kds_list_entry *kds_list_find(struct kds_list *l, u64 key)
 {
 	struct kds_list_entry *e;
@@ -241,24 +239,7 @@ VISIBLE_IF_KUNIT const struct kds_ops kds_list_ops = {
 };
 EXPORT_SYMBOL_IF_KUNIT(kds_list_ops);
 
-static int __init kds_list_module_init(void)
-{
-	struct kds_store *s;
-
-	s = kds_register(&kds_list_ops);
-	if (IS_ERR(s))
-		return PTR_ERR(s);
-	kds_list_store = s;
-	return 0;
-}
-
-static void __exit kds_list_module_exit(void)
-{
-	kds_unregister(kds_list_store);
-}
-
-module_init(kds_list_module_init);
-module_exit(kds_list_module_exit);
+KDS_BACKEND_MODULE(kds_list_ops);
 
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("kds developers");

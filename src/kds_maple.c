@@ -3,18 +3,20 @@
  * kds_maple - kds backend on a maple tree, in key order.
  *
  * Each key is a range of one index, [key, key], whose stored pointer is the
- * entry.  The tree runs in RCU mode (MT_FLAGS_USE_RCU): readers take no
- * lock, walking it with mtree_load() or mt_find() under rcu_read_lock() and
- * copying the value before unlocking.  The mtree_*() calls take the tree's
- * own spinlock; a mutex around them makes "is the key there?" and "store
- * it" one step, so admission against max_entries is exact.  Unlinked
- * entries are freed with kvfree_rcu().
+ * entry.  The tree runs in RCU mode (MT_FLAGS_USE_RCU): a get takes no
+ * lock, looking up with mtree_load() under rcu_read_lock() and copying the
+ * value before unlocking; a walk (range, dump) holds the writer mutex.
+ * The mtree_*() calls take the tree's own spinlock; a mutex around them
+ * makes "is the key there?" and "store it" one step, so admission against
+ * max_entries is exact.  Unlinked entries are freed with kvfree_rcu().
  *
  * In RCU mode every change copies the nodes it touches, so even removing
  * a key allocates and may fail.  mtree_erase() does not say so: on a
  * failed allocation it returns the entry it left in the tree.  Delete
- * therefore stores NULL with mtree_store(), which returns the error; so
- * does clear, key by key.
+ * therefore stores NULL with mtree_store(), which returns the error (the
+ * delete fails, the entry stays); clear, which cannot fail, erases key by
+ * key and tries a failed erase again; destroy, with no reader left, frees
+ * the entries in place and erases nothing.
  */
 #include <linux/kernel.h>
 #include <linux/maple_tree.h>
@@ -23,6 +25,8 @@
 #include <linux/overflow.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -65,11 +69,12 @@ struct kds_mt {
 	struct maple_tree mt;
 };
 
-static struct kds_store *kds_mt_store;
-
 static int kds_mt_init(struct kds_store *s)
 {
 	struct kds_mt *m;
+
+	/* Keys are maple tree indices: every u64 must fit. */
+	BUILD_BUG_ON(sizeof(unsigned long) != sizeof(u64));
 
 	m = kzalloc(sizeof(*m), GFP_KERNEL);
 	if (!m)
@@ -178,8 +183,14 @@ unlock:
  * goes to kvfree_rcu() once no new reader can find it.  Not mtree_destroy()
  * on the live tree: in RCU mode it hands the whole tree to an RCU walk that
  * crashed 6.1 (NULL dereference in mt_free_walk()) once the tree had four
- * levels.  In RCU mode even an erase allocates: on failure the clear stops
- * and the entries not yet erased stay, each still whole.
+ * levels.  In RCU mode even an erase allocates, and a clear cannot fail
+ * (it reports nothing, and the caller was told the store is empty): a
+ * failed erase, which leaves the tree as it was, is tried again after a
+ * pause, the way the allocator itself retries small allocations, rather
+ * than leave entries behind.  (Not __GFP_NOFAIL: the tree's bulk node
+ * allocation does not promise to honour it on every kernel.)  Only a
+ * task being killed gives up, leaving whole entries that a later clear
+ * or the module's unload frees.
  */
 static void kds_mt_clear(struct kds_store *s)
 {
@@ -189,8 +200,13 @@ static void kds_mt_clear(struct kds_store *s)
 
 	mutex_lock(&m->lock);
 	while ((e = mt_find(&m->mt, &index, ULONG_MAX))) {
-		if (mtree_store(&m->mt, e->key, NULL, GFP_KERNEL))
-			break;
+		if (mtree_store(&m->mt, e->key, NULL, GFP_KERNEL)) {
+			if (fatal_signal_pending(current))
+				break;
+			memalloc_retry_wait(GFP_KERNEL);
+			index = e->key;
+			continue;
+		}
 		kds_store_forget(s, e->len);
 		kvfree_rcu(e, rcu);
 		cond_resched();
@@ -199,16 +215,23 @@ static void kds_mt_clear(struct kds_store *s)
 }
 
 /*
- * No caller is left; entries go through kvfree_rcu() and the tree's nodes
- * through its own RCU frees, none of which runs code of this module, so
- * nothing has to be waited for.
+ * No caller is left, so no reader either: the entries are freed where
+ * they are, without erasing them (which would allocate), then the tree's
+ * nodes, at once.  Entries deleted earlier are still on their way through
+ * kvfree_rcu(), which runs no code of this module: nothing has to be
+ * waited for.
  */
 static void kds_mt_destroy(struct kds_store *s)
 {
 	struct kds_mt *m = kds_priv(s);
+	struct kds_mt_entry *e;
+	unsigned long index = 0;
 
-	kds_mt_clear(s);
-	/* No reader is left: free what remains of the tree at once. */
+	mt_for_each(&m->mt, e, index, ULONG_MAX) {
+		kds_store_forget(s, e->len);
+		kds_entry_free(e);
+		cond_resched();
+	}
 	mt_clear_in_rcu(&m->mt);
 	mtree_destroy(&m->mt);
 	mutex_destroy(&m->lock);
@@ -226,6 +249,13 @@ static void kds_mt_iter(struct kds_store *s, struct kds_iter *it)
 	unsigned long index = it->pos;
 	struct kds_mt_entry *e;
 
+	/*
+	 * A walk holds the writer mutex: on 6.12 an mt_find() walk under RCU
+	 * alone, racing deletes and inserts, once followed a NULL node
+	 * (91-fuzz, maple).  A get stays lockless; a walk fills a kernel
+	 * buffer only, so nothing here sleeps on user memory.
+	 */
+	mutex_lock(&m->lock);
 	rcu_read_lock();
 	if (it->pos > it->hi)
 		goto done;
@@ -240,6 +270,7 @@ done:
 	it->done = true;
 unlock:
 	rcu_read_unlock();
+	mutex_unlock(&m->lock);
 }
 
 /*
@@ -276,27 +307,7 @@ VISIBLE_IF_KUNIT const struct kds_ops kds_mt_ops = {
 };
 EXPORT_SYMBOL_IF_KUNIT(kds_mt_ops);
 
-static int __init kds_mt_module_init(void)
-{
-	struct kds_store *s;
-
-	/* Keys are maple tree indices: every u64 must fit. */
-	BUILD_BUG_ON(sizeof(unsigned long) != sizeof(u64));
-
-	s = kds_register(&kds_mt_ops);
-	if (IS_ERR(s))
-		return PTR_ERR(s);
-	kds_mt_store = s;
-	return 0;
-}
-
-static void __exit kds_mt_module_exit(void)
-{
-	kds_unregister(kds_mt_store);
-}
-
-module_init(kds_mt_module_init);
-module_exit(kds_mt_module_exit);
+KDS_BACKEND_MODULE(kds_mt_ops);
 
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("kds developers");

@@ -52,8 +52,6 @@ struct kds_rb {
 	struct rb_root root;
 };
 
-static struct kds_store *kds_rb_store;
-
 static struct kds_rb_entry *kds_rb_find(struct kds_rb *t, u64 key)
 {
 	struct rb_node *n = t->root.rb_node;
@@ -321,24 +319,7 @@ VISIBLE_IF_KUNIT const struct kds_ops kds_rb_ops = {
 };
 EXPORT_SYMBOL_IF_KUNIT(kds_rb_ops);
 
-static int __init kds_rb_module_init(void)
-{
-	struct kds_store *s;
-
-	s = kds_register(&kds_rb_ops);
-	if (IS_ERR(s))
-		return PTR_ERR(s);
-	kds_rb_store = s;
-	return 0;
-}
-
-static void __exit kds_rb_module_exit(void)
-{
-	kds_unregister(kds_rb_store);
-}
-
-module_init(kds_rb_module_init);
-module_exit(kds_rb_module_exit);
+KDS_BACKEND_MODULE(kds_rb_ops);
 
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("kds developers");

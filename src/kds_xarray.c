@@ -59,11 +59,12 @@ struct kds_xa {
 	struct xarray xa;
 };
 
-static struct kds_store *kds_xa_store;
-
 static int kds_xa_init(struct kds_store *s)
 {
 	struct kds_xa *x;
+
+	/* Keys are XArray indices: every u64 must fit. */
+	BUILD_BUG_ON(sizeof(unsigned long) != sizeof(u64));
 
 	x = kzalloc(sizeof(*x), GFP_KERNEL);
 	if (!x)
@@ -251,27 +252,7 @@ VISIBLE_IF_KUNIT const struct kds_ops kds_xa_ops = {
 };
 EXPORT_SYMBOL_IF_KUNIT(kds_xa_ops);
 
-static int __init kds_xa_module_init(void)
-{
-	struct kds_store *s;
-
-	/* Keys are XArray indices: every u64 must fit. */
-	BUILD_BUG_ON(sizeof(unsigned long) != sizeof(u64));
-
-	s = kds_register(&kds_xa_ops);
-	if (IS_ERR(s))
-		return PTR_ERR(s);
-	kds_xa_store = s;
-	return 0;
-}
-
-static void __exit kds_xa_module_exit(void)
-{
-	kds_unregister(kds_xa_store);
-}
-
-module_init(kds_xa_module_init);
-module_exit(kds_xa_module_exit);
+KDS_BACKEND_MODULE(kds_xa_ops);
 
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("kds developers");

@@ -125,9 +125,11 @@ int bpfmap_lookup_batch(struct bpfmap *m, uint64_t *keys, void *vals,
  * @sq_ring, @sq_ring_size, @cq_ring, @cq_ring_size, @sqes, @sqes_size: maps
  * @sq_head, @sq_tail, @sq_mask, @sq_array: the SQ ring's fields
  * @cq_head, @cq_tail, @cq_mask, @cqes: the CQ ring's fields
+ * @fixed_fd: the device registered as fixed file 0, -1 when none
  */
 struct uring {
 	int fd;
+	int fixed_fd;
 	bool sqe128;
 	unsigned int entries;
 	void *sq_ring;
@@ -151,7 +153,10 @@ int uring_nop(struct uring *u, unsigned int depth);
  * value length or -errno in the CQE).  @cmd is KDS_IOC_GET, _PUT or _DEL;
  * for get, @buf holds @n buffers of @vsize bytes.  *@bad counts the CQEs
  * whose result was not @expect (0 for put and del, @vsize for a get hit,
- * -ENOENT for a miss); *@first_err is the first such result.
+ * -ENOENT for a miss); *@first_err is the first such result.  The device
+ * goes in as a registered (fixed) file, as io_uring's own benchmarks of
+ * passthrough do, so that no operation pays fget()/fput(); @fd is
+ * registered on first use (re-registered when it changes).
  */
 int uring_kds(struct uring *u, int fd, unsigned int cmd, const uint64_t *keys,
 	      unsigned int n, void *buf, uint32_t vsize, int expect,

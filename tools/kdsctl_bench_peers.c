@@ -324,6 +324,7 @@ int uring_setup(struct uring *u, unsigned int entries, bool sqe128)
 
 	memset(u, 0, sizeof(*u));
 	u->fd = -1;
+	u->fixed_fd = -1;
 	memset(&p, 0, sizeof(p));
 	if (sqe128)
 		p.flags |= IORING_SETUP_SQE128;
@@ -392,6 +393,25 @@ void uring_close(struct uring *u)
 		close(u->fd);
 	memset(u, 0, sizeof(*u));
 	u->fd = -1;
+	u->fixed_fd = -1;
+}
+
+/* Make @fd the ring's fixed file 0. */
+static int uring_fix_file(struct uring *u, int fd)
+{
+	if (u->fixed_fd == fd)
+		return 0;
+	if (u->fixed_fd >= 0) {
+		if (syscall(__NR_io_uring_register, u->fd,
+			    IORING_UNREGISTER_FILES, NULL, 0) < 0)
+			return -errno;
+		u->fixed_fd = -1;
+	}
+	if (syscall(__NR_io_uring_register, u->fd, IORING_REGISTER_FILES,
+		    &fd, 1) < 0)
+		return -errno;
+	u->fixed_fd = fd;
+	return 0;
 }
 
 static struct io_uring_sqe *uring_sqe(struct uring *u, unsigned int idx)
@@ -507,7 +527,8 @@ static void fill_kds(struct io_uring_sqe *sqe, unsigned int i, void *arg)
 
 	memset(sqe, 0, 128);
 	sqe->opcode = BENCH_OP_URING_CMD;
-	sqe->fd = a->fd;
+	sqe->fd = 0;			/* fixed file 0: the device */
+	sqe->flags = IOSQE_FIXED_FILE;
 	memcpy((char *)sqe + SQE_CMD_OP_OFFSET, &a->cmd, sizeof(a->cmd));
 	sqe->user_data = i;
 	if (a->cmd == KDS_IOC_GET) {
@@ -535,6 +556,9 @@ int uring_kds(struct uring *u, int fd, unsigned int cmd, const uint64_t *keys,
 
 	if (!u->sqe128 || n > u->entries)
 		return -EINVAL;
+	ret = uring_fix_file(u, fd);
+	if (ret)
+		return ret;
 	uring_queue(u, n, fill_kds, &a);
 	ret = uring_enter(u, n);
 	if (!ret)

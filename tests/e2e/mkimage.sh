@@ -3,13 +3,17 @@
 #   mkimage.sh bookworm|trixie
 # A full Debian (systemd, udev) with what `apt install ./kds-dkms_*.deb`
 # needs offline: dkms, gcc, make, openssl and the release's kernel image and
-# headers.  Beside the image, upgrade/ holds the .debs of the next kernel
-# line (the kernel-upgrade step), downloaded for exactly this image, since
-# the VM has no network.
+# headers; no recommends, no documentation or translations (dpkg
+# path-exclude, as Debian's minimal images do; man pages stay, the test
+# checks kdsctl(1)).  It has a machine-id, as an installed system does, so
+# its first boot is not systemd's "first boot".  Beside the image, upgrade/
+# holds the .debs of the next kernel line (the kernel-upgrade step),
+# downloaded for exactly this image, since the VM has no network.
 #
 # Result in $KDS_CACHE/e2e/<release>/: disk.img (raw ext4, no partition
 # table: the host boots its kernel directly, see run.sh), upgrade/*.deb,
-# .kds-stamp.  Cache key: this script, the guest files, the release.
+# .kds-stamp.  Cache key: the contents of this script (package list,
+# options) and of the guest files, and the release.
 set -euo pipefail
 here=$(dirname "$(readlink -f "$0")")
 # shellcheck source=tests/vm/lib.sh
@@ -53,6 +57,11 @@ for s in $suites; do
 	sources+=("deb $mirror $s main")
 done
 
+# Periodic maintenance a machine without network has no use for in a test:
+# it would compete for the two cores and the dpkg lock.
+masked="apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer"
+masked="$masked e2scrub_reap.service fstrim.timer man-db.timer"
+
 say "kds-e2e: building the $rel VM image (suites: $suites)"
 # The mirror may serve a dated snapshot whose Release files carry an
 # expired Valid-Until: the signatures still hold.  In the hooks, $1 is the
@@ -60,12 +69,18 @@ say "kds-e2e: building the $rel VM image (suites: $suites)"
 # shellcheck disable=SC2016
 mmdebstrap --quiet --mode=root --variant=apt --include="$pkgs" \
 	--aptopt='Acquire::Check-Valid-Until "false"' \
+	--aptopt='APT::Install-Recommends "false"' \
+	--dpkgopt='path-exclude=/usr/share/doc/*' \
+	--dpkgopt='path-include=/usr/share/doc/*/copyright' \
+	--dpkgopt='path-exclude=/usr/share/locale/*' \
+	--dpkgopt='path-exclude=/usr/share/info/*' \
 	--customize-hook='echo kds-e2e >"$1/etc/hostname"' \
 	--customize-hook='printf "/dev/vda / ext4 rw,errors=remount-ro 0 1\n" >"$1/etc/fstab"' \
 	--customize-hook='chroot "$1" passwd -d root >/dev/null' \
 	--customize-hook="install -m 0755 '$here/guest/kds-e2e-boot' \"\$1/usr/local/sbin/kds-e2e-boot\"" \
 	--customize-hook="install -m 0644 '$here/guest/kds-e2e.service' \"\$1/etc/systemd/system/kds-e2e.service\"" \
 	--customize-hook='chroot "$1" systemctl enable kds-e2e.service' \
+	--customize-hook="for u in $masked; do ln -sf /dev/null \"\$1/etc/systemd/system/\$u\"; done" \
 	--customize-hook='mkdir -p "$1/var/cache/kds-upgrade/partial"' \
 	--customize-hook="chroot \"\$1\" apt-get install -q -y --download-only -t $upgrade_suite \
 		-o Dir::Cache::Archives=/var/cache/kds-upgrade linux-image-amd64 linux-headers-amd64" \
@@ -73,9 +88,13 @@ mmdebstrap --quiet --mode=root --variant=apt --include="$pkgs" \
 	--customize-hook='rm -rf "$1/var/cache/kds-upgrade"' \
 	"$rel" "$new/root" "${sources[@]}"
 
-# The guest builds initramfs images itself (kernel upgrade): keep them to
-# the modules this machine needs, which also makes them quick to build.
-echo 'MODULES=dep' >"$new/root/etc/initramfs-tools/conf.d/kds-e2e.conf"
+# mmdebstrap leaves /etc/machine-id "uninitialized" (first boot).
+od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$new/root/etc/machine-id"
+echo >>"$new/root/etc/machine-id"
+
+# initramfs-tools keeps Debian's default MODULES=most: the upgrade
+# kernel's initramfs is built in a chroot of the disk (run.sh), where
+# MODULES=dep would look at the host's root device.
 
 ls "$new"/upgrade/linux-image-[0-9]*.deb >/dev/null 2>&1 ||
 	die "mkimage: no kernel image from $upgrade_suite was downloaded"

@@ -42,6 +42,16 @@
 #include "kselftest_harness.h"
 #pragma GCC diagnostic pop
 
+/*
+ * The harness gives a test 30 s.  On the debug kernel (KASAN, lockdep)
+ * under TCG, on cores that other VMs share, one batch of KDS_BATCH_MAX
+ * puts can take longer; and after a timeout the harness goes on while the
+ * killed test's ioctl still runs, so the tests after it see its entries.
+ * A hung test is still caught, later.
+ */
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT	300
+
 #define KDS_U64_MAX		UINT64_MAX
 #define KDS_DEFAULT_MAX_ENTRIES	1048576ULL
 #define KDS_DEFAULT_VALUE_SIZE	4096U

@@ -5,16 +5,19 @@
 # (W=1, warnings are errors), run sparse, boot the line's own vmlinuz under
 # QEMU (TCG) with an initramfs holding the modules and the test programs,
 # run the tests there and check the guest's kernel log. Once: checkpatch
-# --strict on the kernel sources. With KDS_E2E=1, then the package
-# end-to-end test (tests/e2e). Prints a table and a last line
+# --strict on the kernel sources. Then the package end-to-end test
+# (tests/e2e, make check-pkg; KDS_E2E=0 skips it). Prints a table and a last line
 # "N passed, N failed"; exits non-zero on any failure.
 #
 # Environment:
 #   KERNELS="6.1 7.3"  kernel lines to run (default: all, see lib.sh)
 #   KDS_CACHE          cache directory (default /var/cache/kds-test)
-#   KDS_OUT            logs and artefacts (default build/check in the tree)
-#   KDS_E2E=1          also run the package end-to-end test (make check-pkg:
-#                      full Debian VMs, tens of minutes under TCG)
+#   KDS_OUT            logs and artefacts (default build/runs/check-<pid>
+#                      in the tree, build/check a link to the latest run:
+#                      runs side by side never share a log directory)
+#   KDS_E2E=0          skip the package end-to-end test (make check-pkg:
+#                      full Debian VMs for bookworm and trixie, about half
+#                      an hour under TCG, cold); default 1
 #   KDS_VM_TIMEOUT     seconds one VM may run (default 1500)
 #   KDS_DEBUG=1|auto   add the debug kernel line (1: building the kernel if
 #                      needed, tens of minutes; auto: only if already built);
@@ -28,7 +31,22 @@ top=$(cd "$here/../.." && pwd)
 . "$here/lib.sh"
 
 lines=${KERNELS:-$KDS_LINES}
-out=${KDS_OUT:-$top/build/check}
+if [ -n "${KDS_OUT:-}" ]; then
+	out=$KDS_OUT
+else
+	# Runs of other users of this tree that are over leave their logs
+	# until the next run: only the latest is kept, behind build/check.
+	for d in "$top"/build/runs/check-*; do
+		[ -d "$d" ] || continue
+		kill -0 "${d##*-}" 2>/dev/null || rm -rf --one-file-system "$d"
+	done
+	out=$top/build/runs/check-$$
+	mkdir -p "$out"
+	# (A directory of that name from an older run stays as it is.)
+	if [ -L "$top/build/check" ] || [ ! -e "$top/build/check" ]; then
+		ln -sfn "runs/check-$$" "$top/build/check"
+	fi
+fi
 vm_timeout=${KDS_VM_TIMEOUT:-1500}
 started=$(date +%s)
 
@@ -107,8 +125,12 @@ judge() {
 	fi
 	sed -n '/^KDS-DMESG-BEGIN/,/^KDS-DMESG-END/p' "$res" >"$d/dmesg.log"
 	local bad taint
+	# The debug kernel announces its checkers at boot: those lines are no
+	# report.
 	bad=$(grep -E 'WARNING:|BUG:|Oops|general protection|refcount_t|lockdep|KASAN|UBSAN|kernel BUG|Call Trace|possible (circular|recursive)|INFO: task|rcu.*stall|kmemleak|list_(add|del) corruption' \
-		"$d/dmesg.log" "$d/console.log" | head -n 5 || true)
+		"$d/dmesg.log" "$d/console.log" |
+		grep -vE 'RCU lockdep checking is enabled|kmemleak: Kernel memory leak detector initialized' |
+		head -n 5 || true)
 	taint=$(sed -n 's/^KDS-TAINT //p' "$res")
 	# Allowed taints: O (out-of-tree, 4096) and E (unsigned, 8192); where
 	# KUnit suites were loaded, N (test module, 262144) too.
@@ -174,23 +196,32 @@ run_line() {
 }
 
 e2e() {
-	local log=$out/e2e.log last p f
-	[ "${KDS_E2E:-0}" = 1 ] || return 0
+	local log=$out/e2e.log last p f s=0 t
+	if [ "${KDS_E2E:-1}" != 1 ]; then
+		row[e2e]="not run (KDS_E2E=0)"
+		return 0
+	fi
 	[ -f "$top/mk/packaging.mk" ] || return 0
 	note "package end-to-end test (make check-pkg; log in $log)"
+	t=$(date +%s)
 	make -C "$top" --no-print-directory check-pkg >"$log" 2>&1 || true
+	t=$(($(date +%s) - t))
 	last=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
 	if [ -z "$last" ]; then
 		fail "package end-to-end test: no summary (see $log)"
+		row[e2e]="FAIL: no summary (${t} s)"
 		return 0
 	fi
 	p=${last%% passed*}
 	f=${last#*passed, }
 	f=${f%% failed*}
+	case "$last" in *skipped*) s=${last##*failed, }; s=${s%% skipped*} ;; esac
 	npass=$((npass + p))
 	nfail=$((nfail + f))
-	row[e2e]="$p/$f"
-	grep -E '^not ok' "$log" | while IFS= read -r l; do note "FAIL: e2e: $l"; done
+	nskip=$((nskip + s))
+	row[e2e]="$p/$f (ok/fail), ${t} s"
+	[ "$s" = 0 ] || row[e2e]="$p/$f (ok/fail, skip $s), ${t} s"
+	{ grep -E '^not ok' "$log" || true; } | while IFS= read -r l; do note "FAIL: e2e: $l"; done
 	[ "$f" = 0 ] || failures+=("package end-to-end test: $f failed (see $log)")
 }
 
@@ -202,7 +233,7 @@ summary() {
 			"${row[$line.build]:--}" "${row[$line.sparse]:--}" "${row[$line.boot]:--}" \
 			"${row[$line.tests]:--}" "${row[$line.log]:--}"
 	done
-	[ -n "${row[e2e]:-}" ] && printf 'package end-to-end: %s (ok/fail)\n' "${row[e2e]}"
+	[ -n "${row[e2e]:-}" ] && printf 'package end-to-end: %s\n' "${row[e2e]}"
 	if [ ${#failures[@]} -gt 0 ]; then
 		printf '\nProblems:\n'
 		printf '  %s\n' "${failures[@]}"

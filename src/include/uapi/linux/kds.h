@@ -56,6 +56,7 @@
 /* Features reported by KDS_IOC_API. */
 #define KDS_FEAT_RANGE		0x1U	/* KDS_IOC_RANGE works */
 #define KDS_FEAT_BATCH		0x2U	/* KDS_IOC_BATCH works */
+#define KDS_FEAT_URING_CMD	0x4U	/* io_uring passthrough, see below */
 
 /**
  * struct kds_api - KDS_IOC_API: what the running module offers
@@ -242,5 +243,24 @@ struct kds_stats {
 #define KDS_IOC_STATS	_IO(KDS_TYPE, 0x06)	/* struct kds_stats */
 #define KDS_IOC_CLEAR	_IO(KDS_TYPE, 0x07)	/* argument must be 0 */
 #define KDS_IOC_NOOP	_IO(KDS_TYPE, 0x08)	/* does nothing: the crossing cost */
+
+/*
+ * io_uring passthrough (KDS_FEAT_URING_CMD): get, put and del without an
+ * ioctl per operation.  On a ring set up with IORING_SETUP_SQE128, an SQE
+ * with opcode IORING_OP_URING_CMD, fd a kds device, cmd_op KDS_IOC_GET,
+ * KDS_IOC_PUT or KDS_IOC_DEL and a struct kds_kv (size set, as for the
+ * ioctl) at the start of its 80-byte command area (sqe->cmd) runs that
+ * operation with the ioctl's checks.  The kernel reads the struct from
+ * the SQE and never writes it back.  The CQE's res is:
+ *	get	the value's length (the value is at kv.value), or -errno;
+ *		on -ERANGE the length needed is not reported (the ioctl
+ *		reports it)
+ *	put/del	0, or -errno
+ * Errors are the ioctl's (ENOENT, ENOSPC, E2BIG, EEXIST, ERANGE, EFAULT,
+ * EINVAL, ENOMEM), and also: EINVAL for a ring without SQE128, for
+ * kv.size above 80 and for IORING_URING_CMD_FIXED; ENOTTY for another
+ * cmd_op.  Bytes of the command area between sizeof(struct kds_kv) and
+ * kv.size must be zero (E2BIG).
+ */
 
 #endif /* _UAPI_LINUX_KDS_H */

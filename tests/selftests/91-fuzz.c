@@ -38,8 +38,17 @@ struct fuzz {
 	char *values;		/* RO, no '\n', a PROT_NONE page after it */
 	char *ro;		/* one read-only page */
 	char *none;		/* one PROT_NONE page */
-	char what[256];		/* the current call, for the failure message */
+	/* the current call, for a failure message (formatted only then) */
+	const char *what;
+	__u64 arg1, arg2;
 };
+
+#define WHAT(z, _what, _a1, _a2)					\
+	do {								\
+		(z)->what = (_what);					\
+		(z)->arg1 = (__u64)(_a1);				\
+		(z)->arg2 = (__u64)(_a2);				\
+	} while (0)
 
 static __u64 rnd(struct fuzz *z)
 {
@@ -173,13 +182,16 @@ static __u64 rin(struct fuzz *z, size_t want)
 /* A struct of @size bytes somewhere in the arena, filled at random. */
 static void *rstruct(struct fuzz *z, size_t size)
 {
-	char *p = z->arena + below(z, ARENA - size - 64);
+	char *p = z->arena + below(z, ARENA - size - 72);
 	size_t i;
 
 	if (chance(z, 70))
 		p = (char *)((uintptr_t)p & ~(uintptr_t)7);
-	for (i = 0; i < size + 64; i++)
-		p[i] = (char)rnd(z);
+	for (i = 0; i < size + 64; i += 8) {
+		__u64 r = rnd(z);
+
+		memcpy(p + i, &r, 8);
+	}
 	return p;
 }
 
@@ -328,7 +340,7 @@ static int fuzz_our_ioctl(struct fuzz *z)
 		break;
 	case 7:		/* CLEAR: a value, not a pointer; rarely 0 */
 		arg = chance(z, 5) ? 0 : rnd(z) | 1;
-		snprintf(z->what, sizeof(z->what), "ioctl(CLEAR, %#lx)", arg);
+		WHAT(z, "ioctl(CLEAR, arg)", KDS_IOC_CLEAR, arg);
 		return ioctl(pick_fd(z), cmd, arg);
 	default:
 		p = (void *)(uintptr_t)rnd(z);
@@ -336,7 +348,7 @@ static int fuzz_our_ioctl(struct fuzz *z)
 	}
 	if (chance(z, 5))
 		p = (void *)(uintptr_t)rbad(z);
-	snprintf(z->what, sizeof(z->what), "ioctl(%#lx, %p)", cmd, p);
+	WHAT(z, "ioctl(cmd, arg)", cmd, (uintptr_t)p);
 	return ioctl(pick_fd(z), cmd, p);
 }
 
@@ -370,7 +382,7 @@ static int fuzz_other_ioctl(struct fuzz *z, bool *must_enotty)
 		cmd = _IOC(below(z, 4), type, below(z, 256), below(z, 1U << 14));
 	}
 	*must_enotty = true;
-	snprintf(z->what, sizeof(z->what), "ioctl(%#lx) of another type", cmd);
+	WHAT(z, "ioctl(cmd of another type)", cmd, 0);
 	return ioctl(pick_fd(z), cmd, (unsigned long)rout(z, 256));
 }
 
@@ -445,12 +457,12 @@ static ssize_t fuzz_write(struct fuzz *z)
 			len--;	/* the last line without its '\n' */
 	}
 	if (chance(z, 5)) {
-		snprintf(z->what, sizeof(z->what), "write(bad pointer, %zu)", len);
+		WHAT(z, "write(bad pointer, len)", 0, len);
 		return write(pick_fd(z), (void *)(uintptr_t)rbad(z), len ? len : 1);
 	}
 	if (chance(z, 3))	/* runs into the guard page after the arena */
 		buf = z->arena + ARENA - len / 2 - 1;
-	snprintf(z->what, sizeof(z->what), "write(%p, %zu)", (void *)buf, len);
+	WHAT(z, "write(buf, len)", (uintptr_t)buf, len);
 	if (chance(z, 10))
 		return pwrite(pick_fd(z), buf, len, (off_t)below(z, 1ULL << 40));
 	return write(pick_fd(z), buf, len);
@@ -461,7 +473,7 @@ static ssize_t fuzz_read(struct fuzz *z)
 	size_t len = chance(z, 70) ? below(z, 512) : rlen(z);
 	__u64 buf = rout(z, len < ARENA ? len : 0);
 
-	snprintf(z->what, sizeof(z->what), "read(%#llx, %zu)", (unsigned long long)buf, len);
+	WHAT(z, "read(buf, len)", buf, len);
 	if (chance(z, 10))
 		return pread(pick_fd(z), (void *)(uintptr_t)buf, len, (off_t)below(z, 1ULL << 40));
 	return read(pick_fd(z), (void *)(uintptr_t)buf, len);
@@ -476,7 +488,7 @@ static void fuzz_seek(struct fuzz *z)
 	/* a rewind makes the next read walk the whole store: rarely */
 	if (!off && whence == SEEK_SET && !chance(z, 20))
 		whence = SEEK_CUR;
-	snprintf(z->what, sizeof(z->what), "lseek(%lld, %d)", (long long)off, whence);
+	WHAT(z, "lseek(off, whence)", (__u64)off, (__u64)whence);
 	lseek(pick_fd(z), off, whence);
 }
 
@@ -507,14 +519,16 @@ static void fuzz_one(struct fuzz *z, struct __test_metadata *_metadata)
 		e = errno;
 		z->ok += ret >= 0;
 		ASSERT_TRUE(ret >= 0 || write_errno_ok(e))
-			TH_LOG("call %llu: %s: %s", z->call, z->what, strerror(e));
+			TH_LOG("call %llu: %s with %#llx, %#llx: %s", z->call, z->what,
+			       (unsigned long long)z->arg1, (unsigned long long)z->arg2, strerror(e));
 		return;
 	} else if (what < 95) {
 		ret = fuzz_read(z);
 		e = errno;
 		z->ok += ret >= 0;
 		ASSERT_TRUE(ret >= 0 || read_errno_ok(e))
-			TH_LOG("call %llu: %s: %s", z->call, z->what, strerror(e));
+			TH_LOG("call %llu: %s with %#llx, %#llx: %s", z->call, z->what,
+			       (unsigned long long)z->arg1, (unsigned long long)z->arg2, strerror(e));
 		return;
 	} else if (what < 99) {
 		fuzz_seek(z);
@@ -527,9 +541,13 @@ static void fuzz_one(struct fuzz *z, struct __test_metadata *_metadata)
 	z->ok += ret >= 0;
 	if (must_enotty)
 		ASSERT_TRUE(ret < 0 && e == ENOTTY)
-			TH_LOG("call %llu: %s returned %zd (%s)", z->call, z->what, ret, strerror(e));
+			TH_LOG("call %llu: %s with %#llx, %#llx returned %zd (%s)", z->call,
+			       z->what, (unsigned long long)z->arg1,
+			       (unsigned long long)z->arg2, ret, strerror(e));
 	ASSERT_TRUE(ret == 0 || (ret < 0 && ioctl_errno_ok(e)))
-		TH_LOG("call %llu: %s returned %zd (%s)", z->call, z->what, ret, strerror(e));
+		TH_LOG("call %llu: %s with %#llx, %#llx returned %zd (%s)", z->call,
+			       z->what, (unsigned long long)z->arg1,
+			       (unsigned long long)z->arg2, ret, strerror(e));
 }
 
 /* The store is coherent; an ordered one also ranges to its dump. */

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kds - io_uring passthrough: IORING_OP_URING_CMD on a kds device.
+ *
+ * On a ring set up with IORING_SETUP_SQE128, an SQE with cmd_op
+ * KDS_IOC_GET, KDS_IOC_PUT or KDS_IOC_DEL carries a struct kds_kv inline
+ * in its 80-byte command area.  The operation runs inline, in the
+ * submitter's context, as the ioctl would: the struct is copied out of
+ * the SQE once (user space may rewrite the ring meanwhile), checked like
+ * the ioctl's, and the value crosses through kds_user_get() and
+ * kds_user_put().  The CQE's res is the value length for a get, 0 for put
+ * and del, or -errno.  No lock is held here, and the request never goes
+ * asynchronous, so io_uring_cmd_done() (whose arguments differ between
+ * kernel lines) is never needed.
+ */
+#include <linux/fs.h>
+#include <linux/kernel.h>
+#include <linux/stddef.h>
+#include <linux/string.h>
+
+#include "kds_internal.h"
+
+/* The command area of a 128-byte SQE: 128 - offsetof(sqe, cmd). */
+#define KDS_URING_CMD_AREA	80
+
+/* Copy the struct kds_kv out of the SQE and check its size and tail. */
+static int kds_uring_kv(struct kds_kv *kv, struct io_uring_cmd *ioucmd,
+			unsigned int issue_flags)
+{
+	const u8 *area = kds_uring_cmd_area(ioucmd);
+
+	/* A 64-byte SQE has 16 bytes of command area: too small. */
+	if (!(issue_flags & IO_URING_F_SQE128))
+		return -EINVAL;
+	*kv = *(const struct kds_kv *)area;
+	if (kv->size < sizeof(*kv) || kv->size > KDS_URING_CMD_AREA)
+		return -EINVAL;
+	if (memchr_inv(area + sizeof(*kv), 0, kv->size - sizeof(*kv)))
+		return -E2BIG;
+	return 0;
+}
+
+static int kds_uring_run(struct kds_store *s, struct io_uring_cmd *ioucmd,
+			 unsigned int issue_flags)
+{
+	struct kds_kv kv;
+	int ret;
+
+	switch (ioucmd->cmd_op) {
+	case KDS_IOC_GET:
+	case KDS_IOC_PUT:
+	case KDS_IOC_DEL:
+		break;
+	default:
+		return -ENOTTY;
+	}
+	/* Registered buffers are not used: values travel by address. */
+	if (ioucmd->flags & IORING_URING_CMD_FIXED)
+		return -EINVAL;
+	ret = kds_uring_kv(&kv, ioucmd, issue_flags);
+	if (ret)
+		return ret;
+
+	switch (ioucmd->cmd_op) {
+	case KDS_IOC_GET:
+		if (kv.flags || kv.reserved)
+			return -EINVAL;
+		ret = kds_user_get(s, kv.key, kv.value, &kv.value_len);
+		return ret ?: kv.value_len;
+	case KDS_IOC_PUT:
+		if ((kv.flags & ~KDS_PUT_NOREPLACE) || kv.reserved)
+			return -EINVAL;
+		return kds_user_put(s, kv.key, kv.value, kv.value_len,
+				    kv.flags);
+	default:
+		if (kv.flags || kv.value || kv.value_len || kv.reserved)
+			return -EINVAL;
+		return kds_op_del(s, kv.key);
+	}
+}
+
+/**
+ * kds_uring_cmd - uring_cmd of a kds device
+ * @ioucmd: the command: cmd_op is a KDS_IOC_* number
+ * @issue_flags: IO_URING_F_* flags of this issue
+ *
+ * Return: the value length (get) or 0 (put, del), or -errno as documented
+ * in <uapi/linux/kds.h>; it becomes the CQE's res.
+ */
+int kds_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
+{
+	struct kds_file *f = ioucmd->file->private_data;
+	struct kds_store *s = f->s;
+	int ret;
+
+	ret = kds_uring_run(s, ioucmd, issue_flags);
+	if (ret < 0)
+		this_cpu_inc(s->stats->errors);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(kds_uring_cmd);

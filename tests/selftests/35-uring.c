@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kds: the io_uring passthrough (KDS_FEAT_URING_CMD).  IORING_OP_URING_CMD
+ * with cmd_op KDS_IOC_GET, PUT or DEL and a struct kds_kv in the command
+ * area of a 128-byte SQE: results in the CQE, the ioctl's errnos, and the
+ * same store the ioctls see.
+ */
+#include <linux/io_uring.h>
+
+#include "kds_test.h"
+
+#define SQE_SIZE	128
+#define CMD_AREA	80	/* 128 - offsetof(struct io_uring_sqe, cmd) */
+
+/* A minimal ring on the raw system calls: one submission at a time. */
+struct ring {
+	int fd;
+	bool sqe128;
+	unsigned int entries;
+	void *sq_ptr, *cq_ptr;
+	size_t sq_len, cq_len, sqes_len;
+	unsigned int *sq_tail, *sq_mask, *sq_array;
+	unsigned int *cq_head, *cq_tail, *cq_mask;
+	struct io_uring_cqe *cqes;
+	unsigned char *sqes;
+};
+
+static int ring_setup(struct ring *r, unsigned int entries, bool sqe128)
+{
+	struct io_uring_params p;
+	size_t sqe_size = sqe128 ? SQE_SIZE : sizeof(struct io_uring_sqe);
+
+	memset(r, 0, sizeof(*r));
+	memset(&p, 0, sizeof(p));
+	if (sqe128)
+		p.flags = IORING_SETUP_SQE128;
+	r->fd = (int)syscall(__NR_io_uring_setup, entries, &p);
+	if (r->fd < 0)
+		return -errno;
+	r->sqe128 = sqe128;
+	r->entries = p.sq_entries;
+	r->sq_len = p.sq_off.array + p.sq_entries * sizeof(unsigned int);
+	r->cq_len = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+	r->sqes_len = p.sq_entries * sqe_size;
+	r->sq_ptr = mmap(NULL, r->sq_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 r->fd, IORING_OFF_SQ_RING);
+	r->cq_ptr = mmap(NULL, r->cq_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 r->fd, IORING_OFF_CQ_RING);
+	r->sqes = mmap(NULL, r->sqes_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       r->fd, IORING_OFF_SQES);
+	if (r->sq_ptr == MAP_FAILED || r->cq_ptr == MAP_FAILED ||
+	    r->sqes == MAP_FAILED)
+		return -errno;
+	r->sq_tail = (unsigned int *)((char *)r->sq_ptr + p.sq_off.tail);
+	r->sq_mask = (unsigned int *)((char *)r->sq_ptr + p.sq_off.ring_mask);
+	r->sq_array = (unsigned int *)((char *)r->sq_ptr + p.sq_off.array);
+	r->cq_head = (unsigned int *)((char *)r->cq_ptr + p.cq_off.head);
+	r->cq_tail = (unsigned int *)((char *)r->cq_ptr + p.cq_off.tail);
+	r->cq_mask = (unsigned int *)((char *)r->cq_ptr + p.cq_off.ring_mask);
+	r->cqes = (struct io_uring_cqe *)((char *)r->cq_ptr + p.cq_off.cqes);
+	return 0;
+}
+
+static void ring_close(struct ring *r)
+{
+	if (r->sqes && r->sqes != MAP_FAILED)
+		munmap(r->sqes, r->sqes_len);
+	if (r->cq_ptr && r->cq_ptr != MAP_FAILED)
+		munmap(r->cq_ptr, r->cq_len);
+	if (r->sq_ptr && r->sq_ptr != MAP_FAILED)
+		munmap(r->sq_ptr, r->sq_len);
+	if (r->fd > 0)
+		close(r->fd);
+}
+
+/*
+ * Queue @n uring_cmds on device @dfd, command @cmd_op, the command area of
+ * SQE i holding @cmd_len bytes at @cmds + i * @cmd_len; submit, wait, and
+ * put each CQE's res in @res (by user_data).  0 or -errno of the syscall.
+ */
+static int ring_cmds(struct ring *r, int dfd, __u32 cmd_op, const void *cmds,
+		     size_t cmd_len, unsigned int n, __s32 *res)
+{
+	size_t sqe_size = r->sqe128 ? SQE_SIZE : sizeof(struct io_uring_sqe);
+	unsigned int tail = *r->sq_tail, head, i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		unsigned int idx = (tail + i) & *r->sq_mask;
+		struct io_uring_sqe *sqe;
+
+		sqe = (struct io_uring_sqe *)(r->sqes + idx * sqe_size);
+		memset(sqe, 0, sqe_size);
+		sqe->opcode = IORING_OP_URING_CMD;
+		sqe->fd = dfd;
+		sqe->cmd_op = cmd_op;
+		sqe->user_data = i;
+		memcpy(sqe->cmd, (const char *)cmds + i * cmd_len, cmd_len);
+		r->sq_array[idx] = idx;
+	}
+	__atomic_store_n(r->sq_tail, tail + n, __ATOMIC_RELEASE);
+	ret = (int)syscall(__NR_io_uring_enter, r->fd, n, n,
+			   IORING_ENTER_GETEVENTS, NULL, 0);
+	if (ret < 0)
+		return -errno;
+	if ((unsigned int)ret != n)
+		return -EIO;
+	head = *r->cq_head;
+	for (i = 0; i < n; i++) {
+		struct io_uring_cqe *cqe;
+
+		if (head == __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE))
+			return -EIO;
+		cqe = &r->cqes[head & *r->cq_mask];
+		if (cqe->user_data < n)
+			res[cqe->user_data] = cqe->res;
+		head++;
+	}
+	__atomic_store_n(r->cq_head, head, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* One command; its CQE res, or the syscall's -errno. */
+static int ring_cmd(struct ring *r, int dfd, __u32 cmd_op, const void *cmd,
+		    size_t cmd_len)
+{
+	__s32 res = 0;
+	int ret;
+
+	ret = ring_cmds(r, dfd, cmd_op, cmd, cmd_len, 1, &res);
+	return ret ? ret : res;
+}
+
+static struct kds_kv kv_of(__u64 key, const void *buf, __u32 len)
+{
+	struct kds_kv kv = {
+		.size = sizeof(kv),
+		.key = key,
+		.value = kds_ptr(buf),
+		.value_len = len,
+	};
+
+	return kv;
+}
+
+FIXTURE(uring) {
+	int fd;
+	struct ring r;
+};
+
+FIXTURE_VARIANT(uring) {
+	KDS_VARIANT_FIELDS;
+};
+
+KDS_BACKEND_VARIANTS(uring);
+
+FIXTURE_SETUP(uring)
+{
+	int ret;
+
+	self->r.fd = -1;
+	self->fd = kds_open(variant->backend);
+	ASSERT_LE(0, self->fd) TH_LOG("open /dev/kds/%s: %s", variant->backend,
+				      strerror(-self->fd));
+	ASSERT_EQ(0, kds_clear(self->fd));
+	ret = ring_setup(&self->r, 64, true);
+	ASSERT_EQ(0, ret) TH_LOG("io_uring_setup(SQE128): %s", strerror(-ret));
+}
+
+FIXTURE_TEARDOWN(uring)
+{
+	ring_close(&self->r);
+	if (self->fd >= 0) {
+		kds_clear(self->fd);
+		close(self->fd);
+	}
+}
+
+TEST_F(uring, api_reports_the_feature)
+{
+	struct kds_api api;
+
+	ASSERT_EQ(0, kds_api_of(self->fd, &api));
+	ASSERT_EQ(KDS_FEAT_URING_CMD, api.features & KDS_FEAT_URING_CMD);
+}
+
+TEST_F(uring, put_get_del_round_trip_and_match_the_ioctls)
+{
+	char buf[64] = "", val[] = "a value through the ring";
+	struct kds_kv kv;
+	__u32 len = 0;
+
+	kv = kv_of(7, val, sizeof(val));
+	ASSERT_EQ(0, ring_cmd(&self->r, self->fd, KDS_IOC_PUT, &kv, sizeof(kv)));
+	/* the ioctl sees what the ring put */
+	ASSERT_EQ(0, kds_get(self->fd, 7, buf, sizeof(buf), &len));
+	ASSERT_EQ(sizeof(val), len);
+	ASSERT_EQ(0, memcmp(buf, val, sizeof(val)));
+
+	/* the ring sees what the ioctl put; res is the value length */
+	ASSERT_EQ(0, kds_put_str(self->fd, 8, "eight"));
+	memset(buf, 0, sizeof(buf));
+	kv = kv_of(8, buf, sizeof(buf));
+	ASSERT_EQ(5, ring_cmd(&self->r, self->fd, KDS_IOC_GET, &kv, sizeof(kv)));
+	ASSERT_EQ(0, memcmp(buf, "eight", 5));
+	ASSERT_EQ(0, buf[5]);
+
+	kv = kv_of(8, NULL, 0);
+	ASSERT_EQ(0, ring_cmd(&self->r, self->fd, KDS_IOC_DEL, &kv, sizeof(kv)));
+	ASSERT_EQ(-ENOENT, kds_get(self->fd, 8, buf, sizeof(buf), NULL));
+	ASSERT_EQ(-ENOENT, ring_cmd(&self->r, self->fd, KDS_IOC_DEL, &kv,
+				    sizeof(kv)));
+	ASSERT_EQ(1, kds_nr_entries(self->fd));
+}
+
+TEST_F(uring, many_per_submit_each_with_its_own_result)
+{
+	enum { N = 32 };
+	struct kds_kv kv[N];
+	char vals[N][8], out[N][8];
+	__s32 res[N];
+	unsigned int i;
+
+	for (i = 0; i < N; i++) {
+		snprintf(vals[i], sizeof(vals[i]), "v%u", i);
+		kv[i] = kv_of(100 + i, vals[i], (__u32)strlen(vals[i]));
+	}
+	ASSERT_EQ(0, ring_cmds(&self->r, self->fd, KDS_IOC_PUT, kv, sizeof(kv[0]),
+			       N, res));
+	for (i = 0; i < N; i++)
+		ASSERT_EQ(0, res[i]);
+	ASSERT_EQ(N, kds_nr_entries(self->fd));
+
+	/* every other key is absent */
+	for (i = 0; i < N; i++)
+		kv[i] = kv_of(i % 2 ? 100 + i : 1000 + i, out[i], sizeof(out[i]));
+	ASSERT_EQ(0, ring_cmds(&self->r, self->fd, KDS_IOC_GET, kv, sizeof(kv[0]),
+			       N, res));
+	for (i = 0; i < N; i++) {
+		if (i % 2) {
+			ASSERT_EQ((__s32)strlen(vals[i]), res[i]);
+			ASSERT_EQ(0, memcmp(out[i], vals[i], strlen(vals[i])));
+		} else {
+			ASSERT_EQ(-ENOENT, res[i]);
+		}
+	}
+}
+
+TEST_F(uring, errnos_of_the_ioctl)
+{
+	char buf[16], big[64];
+	struct kds_kv kv;
+	void *bad = kds_unmapped();
+	__u64 mvs = 0;
+	char *huge;
+
+	ASSERT_NE(NULL, bad);
+	ASSERT_EQ(0, kds_put_str(self->fd, 1, "0123456789abcdef0123"));
+
+	kv = kv_of(2, buf, sizeof(buf));
+	EXPECT_EQ(-ENOENT, ring_cmd(&self->r, self->fd, KDS_IOC_GET, &kv,
+				    sizeof(kv)));
+	/* a buffer too small: ERANGE, nothing copied */
+	memset(buf, 'x', sizeof(buf));
+	kv = kv_of(1, buf, sizeof(buf));
+	EXPECT_EQ(-ERANGE, ring_cmd(&self->r, self->fd, KDS_IOC_GET, &kv,
+				    sizeof(kv)));
+	EXPECT_EQ('x', buf[0]);
+	/* values at addresses that fault */
+	kv = kv_of(1, bad, 64);
+	EXPECT_EQ(-EFAULT, ring_cmd(&self->r, self->fd, KDS_IOC_GET, &kv,
+				    sizeof(kv)));
+	kv = kv_of(3, bad, 8);
+	EXPECT_EQ(-EFAULT, ring_cmd(&self->r, self->fd, KDS_IOC_PUT, &kv,
+				    sizeof(kv)));
+	EXPECT_EQ(-ENOENT, kds_get(self->fd, 3, buf, sizeof(buf), NULL));
+	/* flags and reserved */
+	kv = kv_of(1, big, sizeof(big));
+	kv.flags = 0x80;
+	EXPECT_EQ(-EINVAL, ring_cmd(&self->r, self->fd, KDS_IOC_GET, &kv,
+				    sizeof(kv)));
+	kv = kv_of(1, big, sizeof(big));
+	kv.reserved = 1;
+	EXPECT_EQ(-EINVAL, ring_cmd(&self->r, self->fd, KDS_IOC_GET, &kv,
+				    sizeof(kv)));
+	kv = kv_of(4, big, 4);
+	kv.flags = 0x80;
+	EXPECT_EQ(-EINVAL, ring_cmd(&self->r, self->fd, KDS_IOC_PUT, &kv,
+				    sizeof(kv)));
+	kv = kv_of(1, big, 4);
+	EXPECT_EQ(-EINVAL, ring_cmd(&self->r, self->fd, KDS_IOC_DEL, &kv,
+				    sizeof(kv)));
+	/* NOREPLACE on a key that exists */
+	kv = kv_of(1, big, 4);
+	kv.flags = KDS_PUT_NOREPLACE;
+	EXPECT_EQ(-EEXIST, ring_cmd(&self->r, self->fd, KDS_IOC_PUT, &kv,
+				    sizeof(kv)));
+	/* a value longer than max_value_size */
+	ASSERT_EQ(0, kds_param_u64("kds", "max_value_size", &mvs));
+	huge = calloc(1, mvs + 1);
+	ASSERT_NE(NULL, huge);
+	kv = kv_of(5, huge, (__u32)mvs + 1);
+	EXPECT_EQ(-E2BIG, ring_cmd(&self->r, self->fd, KDS_IOC_PUT, &kv,
+				   sizeof(kv)));
+	free(huge);
+	/* another command number */
+	kv = kv_of(1, big, sizeof(big));
+	EXPECT_EQ(-ENOTTY, ring_cmd(&self->r, self->fd, KDS_IOC_STATS, &kv,
+				    sizeof(kv)));
+	/* the store is as it was */
+	EXPECT_EQ(1, kds_nr_entries(self->fd));
+	EXPECT_EQ(0, kds_holds(self->fd, 1, "0123456789abcdef0123"));
+}
+
+TEST_F(uring, size_rules_of_the_command_area)
+{
+	unsigned char area[CMD_AREA];
+	struct kds_kv kv;
+	char buf[32];
+
+	ASSERT_EQ(0, kds_put_str(self->fd, 1, "one"));
+	/* smaller than the first version */
+	kv = kv_of(1, buf, sizeof(buf));
+	kv.size = 16;
+	EXPECT_EQ(-EINVAL, ring_cmd(&self->r, self->fd, KDS_IOC_GET, &kv,
+				    sizeof(kv)));
+	/* larger than the command area */
+	kv.size = CMD_AREA + 8;
+	EXPECT_EQ(-EINVAL, ring_cmd(&self->r, self->fd, KDS_IOC_GET, &kv,
+				    sizeof(kv)));
+	/* a newer, larger struct: its tail must be zero */
+	memset(area, 0, sizeof(area));
+	kv = kv_of(1, buf, sizeof(buf));
+	kv.size = sizeof(kv) + 8;
+	memcpy(area, &kv, sizeof(kv));
+	EXPECT_EQ(3, ring_cmd(&self->r, self->fd, KDS_IOC_GET, area,
+			      sizeof(area)));
+	area[sizeof(kv) + 7] = 1;
+	EXPECT_EQ(-E2BIG, ring_cmd(&self->r, self->fd, KDS_IOC_GET, area,
+				   sizeof(area)));
+	/* non-zero bytes past kv.size are not looked at */
+	kv.size = sizeof(kv);
+	memcpy(area, &kv, sizeof(kv));
+	EXPECT_EQ(3, ring_cmd(&self->r, self->fd, KDS_IOC_GET, area,
+			      sizeof(area)));
+}
+
+TEST_F(uring, a_ring_without_sqe128_is_refused)
+{
+	struct ring small;
+	char cmd[16];
+	int ret;
+
+	ret = ring_setup(&small, 8, false);
+	ASSERT_EQ(0, ret) TH_LOG("io_uring_setup: %s", strerror(-ret));
+	/* the 16 bytes it has: the start of a struct kds_kv */
+	memset(cmd, 0, sizeof(cmd));
+	cmd[0] = sizeof(struct kds_kv);
+	EXPECT_EQ(-EINVAL, ring_cmd(&small, self->fd, KDS_IOC_GET, cmd,
+				    sizeof(cmd)));
+	ring_close(&small);
+}
+
+TEST_HARNESS_MAIN
