@@ -216,6 +216,7 @@ ssize_t kds_text_read(struct file *file, char __user *ubuf, size_t count,
 		      loff_t *ppos);
 ssize_t kds_text_write(struct file *file, const char __user *ubuf,
 		       size_t count, loff_t *ppos);
+int kds_text_flush(struct file *file, fl_owner_t id);
 loff_t kds_llseek(struct file *file, loff_t offset, int whence);
 long kds_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 int kds_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags);
@@ -235,6 +236,7 @@ static const struct file_operations name = {				\
 	.release	= kds_release,					\
 	.read		= kds_text_read,				\
 	.write		= kds_text_write,				\
+	.flush		= kds_text_flush,				\
 	.llseek		= kds_llseek,					\
 	.unlocked_ioctl	= kds_ioctl,					\
 	.compat_ioctl	= compat_ptr_ioctl,				\

@@ -214,9 +214,12 @@ void kds_op_clear(struct kds_store *s)
 /*
  * Fill every output field of @st; its size and flags are left alone.
  * Counters are summed over CPUs without stopping writers: each sum is a
- * moment's snapshot, good for statistics.
+ * moment's snapshot, good for statistics.  The shape fields, which may
+ * walk the structure (an rbtree's height, a hash table's buckets), only
+ * with @with_shape; else they read 0.
  */
-void kds_stats_fill(struct kds_store *s, struct kds_stats *st)
+void kds_stats_fill(struct kds_store *s, struct kds_stats *st,
+		    bool with_shape)
 {
 	struct kds_pcpu_stats sum = {};
 	struct kds_shape shape = {};
@@ -232,7 +235,7 @@ void kds_stats_fill(struct kds_store *s, struct kds_stats *st)
 		sum.clears += READ_ONCE(p->clears);
 		sum.errors += READ_ONCE(p->errors);
 	}
-	if (s->ops->shape)
+	if (with_shape && s->ops->shape)
 		s->ops->shape(s, &shape);
 
 	st->entries = atomic_long_read(&s->nr_entries);
@@ -299,6 +302,7 @@ int kds_release(struct inode *inode, struct file *file)
 	struct kds_file *f = file->private_data;
 
 	kvfree(f->buf);
+	kvfree(f->part);
 	mutex_destroy(&f->lock);
 	kfree(f);
 	return 0;

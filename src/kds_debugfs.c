@@ -104,7 +104,9 @@ static int kds_kloop_parse(char *line, struct kds_kloop_req *r)
 		r->rand = false;
 	else
 		return -EINVAL;
-	if (!r->count || r->count > KDS_KLOOP_MAX_COUNT)
+	/* the indices first .. first + count - 1 (and key i + 1) must not wrap */
+	if (!r->count || r->count > KDS_KLOOP_MAX_COUNT ||
+	    r->first >= U64_MAX - r->count)
 		return -EINVAL;
 	if (r->vsize > kds_max_value_size)
 		return -E2BIG;

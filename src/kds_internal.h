@@ -39,16 +39,21 @@ extern unsigned int kds_max_value_size;
  * @gen: bumped whenever @off moves or the dump rewinds, so that a reader
  *	whose copy to user space failed gives its bytes back only if no one
  *	else touched the buffer meanwhile
+ * @part: the unfinished line a write() left for the next (kvmalloc'd;
+ *	NULL if none), applied at the latest by kds_text_flush()
+ * @part_len: its bytes
  */
 struct kds_file {
 	struct kds_store *s;
-	struct mutex lock;	/* protects it, buf, cap, len, off, gen */
+	struct mutex lock;	/* protects every field below */
 	struct kds_iter it;
 	char *buf;
 	size_t cap;
 	size_t len;
 	size_t off;
 	u64 gen;
+	char *part;
+	size_t part_len;
 };
 
 /* kds_core.c: operations on a store shared by the text and ioctl paths */
@@ -56,7 +61,7 @@ int kds_op_put(struct kds_store *s, u64 key, const void *val, u32 len,
 	       u32 flags);
 int kds_op_del(struct kds_store *s, u64 key);
 void kds_op_clear(struct kds_store *s);
-void kds_stats_fill(struct kds_store *s, struct kds_stats *st);
+void kds_stats_fill(struct kds_store *s, struct kds_stats *st, bool shape);
 
 /* kds_ioctl.c: a value to and from user space, shared with uring_cmd */
 int kds_user_put(struct kds_store *s, u64 key, u64 uval, u32 len, u32 flags);

@@ -24,6 +24,7 @@
 #include <linux/mm.h>
 #include <linux/nospec.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/stddef.h>
 #include <linux/string.h>
@@ -226,6 +227,9 @@ static noinline int kds_struct_fetch(void *dst, u32 size, u32 min_size,
 		return -EFAULT;
 	if (*user_size < min_size)
 		return -EINVAL;
+	/* a larger struct's tail must be zero: not worth more than a page */
+	if (*user_size > PAGE_SIZE)
+		return -E2BIG;
 	return copy_struct_from_user(dst, size, usrc, *user_size);
 }
 
@@ -331,29 +335,20 @@ static int kds_batch_run(struct kds_store *s, struct kds_batch_op *op)
 }
 
 /*
- * Read the operation at @uop, run it and write back its result and
- * value_len.  *@result is the operation's outcome; the return value is
- * -EFAULT if the array is not accessible, which fails the whole batch.
+ * Read the operation at @uop (of @op_size bytes) into @op and run it: its
+ * outcome in *@result, 0 or -errno.  Return: 0 when it ran; else, and
+ * nothing run, -EFAULT (it cannot be read) or -E2BIG (a non-zero tail).
  */
-static int kds_batch_one(struct kds_store *s,
+static int kds_batch_one(struct kds_store *s, struct kds_batch_op *op,
 			 struct kds_batch_op __user *uop, u32 op_size,
 			 int *result)
 {
-	struct kds_batch_op op;
 	int ret;
 
-	ret = copy_struct_from_user(&op, sizeof(op), uop, op_size);
-	if (ret == -EFAULT)
-		return ret;
-	if (!ret) {
-		ret = kds_batch_run(s, &op);
-		if (put_user(op.value_len, &uop->value_len))
-			return -EFAULT;
-	}
-	*result = ret;
-	if (put_user(ret, &uop->result))
-		return -EFAULT;
-	return 0;
+	ret = copy_struct_from_user(op, sizeof(*op), uop, op_size);
+	if (!ret)
+		*result = kds_batch_run(s, op);
+	return ret;
 }
 
 /* Read @n operations at @uops (of the current size) under one check. */
@@ -410,7 +405,7 @@ static int kds_batch_chunk(struct kds_store *s, struct kds_batch *b,
 {
 	struct kds_batch_op ops[KDS_BATCH_CHUNK] __uninitialized;
 	struct kds_batch_op __user *uop;
-	int ret, result;
+	int ret, result = 0;
 	u32 i;
 
 	uop = (struct kds_batch_op __user *)(uops +
@@ -423,25 +418,29 @@ static int kds_batch_chunk(struct kds_store *s, struct kds_batch *b,
 				*stop = b->flags & KDS_BATCH_STOP_ON_ERROR;
 			}
 		}
-		ret = kds_batch_answer(uop, ops, i);
-		if (ret)
-			return ret;
+		/* they ran, whether or not their answers reach the array */
 		b->done += i;
-		return 0;
+		return kds_batch_answer(uop, ops, i);
 	}
 
 	for (i = 0; i < n && !*stop; i++) {
 		uop = (struct kds_batch_op __user *)(uops +
 						     (size_t)b->done *
 						     b->op_size);
-		ret = kds_batch_one(s, uop, b->op_size, &result);
-		if (ret)
+		ret = kds_batch_one(s, &ops[0], uop, b->op_size, &result);
+		if (ret == -EFAULT)
 			return ret;
+		if (ret)
+			result = ret;
 		b->done++;
 		if (result < 0) {
 			this_cpu_inc(s->stats->errors);
 			*stop = b->flags & KDS_BATCH_STOP_ON_ERROR;
 		}
+		/* it ran: answer it; value_len only if it was read whole */
+		if ((!ret && put_user(ops[0].value_len, &uop->value_len)) ||
+		    put_user(result, &uop->result))
+			return -EFAULT;
 	}
 	return 0;
 }
@@ -460,14 +459,24 @@ static int kds_ioc_batch(struct kds_ucmd *ucmd)
 		return -E2BIG;
 	if (b->op_size < sizeof(struct kds_batch_op))
 		return -EINVAL;
+	if (b->op_size > PAGE_SIZE)
+		return -E2BIG;
 
 	b->done = 0;
 	while (b->done < b->count && !stop) {
 		ret = kds_batch_chunk(s, b, uops,
 				      min_t(u32, b->count - b->done,
 					    KDS_BATCH_CHUNK), &stop);
-		if (ret)
+		if (ret) {
+			/* done tells how far it got, if the struct takes it */
+			kds_ucmd_respond(ucmd);
 			return ret;
+		}
+		/* up to KDS_BATCH_MAX values of max_value_size: let a kill in */
+		if (fatal_signal_pending(current)) {
+			kds_ucmd_respond(ucmd);
+			return -EINTR;
+		}
 		cond_resched();
 	}
 	return kds_ucmd_respond(ucmd);
@@ -563,7 +572,7 @@ static int kds_ioc_stats(struct kds_ucmd *ucmd)
 
 	if (st->flags)
 		return -EINVAL;
-	kds_stats_fill(ucmd->s, st);
+	kds_stats_fill(ucmd->s, st, true);
 	return kds_ucmd_respond(ucmd);
 }
 

@@ -13,6 +13,8 @@
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -259,6 +261,36 @@ static int kds_text_line(struct kds_store *s, const char *line, size_t len)
 	return -EINVAL;
 }
 
+/*
+ * Take the unfinished line an earlier write left in @f: *@part (kvmalloc'd,
+ * the caller's to free) and its length, 0 if none.
+ */
+static size_t kds_text_take_part(struct kds_file *f, char **part)
+{
+	size_t len;
+
+	mutex_lock(&f->lock);
+	*part = f->part;
+	len = f->part_len;
+	f->part = NULL;
+	f->part_len = 0;
+	mutex_unlock(&f->lock);
+	return len;
+}
+
+/* Leave @part, @len bytes of an unfinished line, in @f for the next write. */
+static void kds_text_keep_part(struct kds_file *f, char *part, size_t len)
+{
+	char *old;
+
+	mutex_lock(&f->lock);
+	old = f->part;
+	f->part = part;
+	f->part_len = len;
+	mutex_unlock(&f->lock);
+	kvfree(old);
+}
+
 /**
  * kds_text_write - write() of a kds device: commands
  * @file: the open file
@@ -270,30 +302,45 @@ static int kds_text_line(struct kds_store *s, const char *line, size_t len)
  * data is read through one buffer of at most the longest line, whatever
  * @count is; a line longer than that is refused with E2BIG.
  *
- * Return: bytes of the lines applied (with their newlines), or the errno
- * of the first line when it failed.
+ * A line may come in pieces, as it does from cat(1) or stdio, which write
+ * in blocks: a write that ends inside a line after a newline, or that
+ * goes on with a line an earlier write began, leaves the unfinished line
+ * in the file until the rest of it comes, or until close (kds_flush()).
+ * A write without any newline that begins no line of its own is one whole
+ * command ("echo -n").
+ *
+ * Return: bytes of this write taken (lines applied, and an unfinished
+ * line kept), or the errno of the first line when it failed.  A line
+ * that fails is dropped whole, with the part an earlier write gave.
  */
 ssize_t kds_text_write(struct file *file, const char __user *ubuf,
 		       size_t count, loff_t *ppos)
 {
 	struct kds_file *f = file->private_data;
 	struct kds_store *s = f->s;
-	size_t size = min(count, KDS_TEXT_MAX_LINE(kds_max_value_size));
-	size_t fetched = 0, have = 0, consumed = 0;
-	char *buf;
+	size_t max = KDS_TEXT_MAX_LINE(kds_max_value_size);
+	size_t fetched = 0, have, used = 0, consumed = 0, pre, size;
+	bool ended = false;
+	char *buf, *part;
 	int ret = 0;
 
 	if (!count)
 		return 0;
-	buf = kvmalloc(size, GFP_KERNEL);
-	if (!buf)
-		return -ENOMEM;
+	pre = kds_text_take_part(f, &part);
+	size = min(pre + count, max);
+	buf = kvmalloc(size, GFP_KERNEL_ACCOUNT);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out_restore;
+	}
+	memcpy(buf, part, pre);
+	have = pre;
 
 	for (;;) {
-		size_t used = 0, n;
+		size_t n = min(size - have, count - fetched);
 		char *nl;
 
-		n = min(size - have, count - fetched);
+		used = 0;
 		if (copy_from_user(buf + have, ubuf + fetched, n)) {
 			ret = -EFAULT;
 			break;
@@ -304,33 +351,82 @@ ssize_t kds_text_write(struct file *file, const char __user *ubuf,
 		while ((nl = memchr(buf + used, '\n', have - used))) {
 			size_t len = nl - (buf + used);
 
+			ended = true;
 			ret = kds_text_line(s, buf + used, len);
 			if (ret)
 				goto out_free;
 			used += len + 1;
 			consumed += len + 1;
+			cond_resched();
 		}
-		if (fetched == count) {
-			/* a last line without a newline is a line too */
-			if (used < have) {
-				ret = kds_text_line(s, buf + used, have - used);
-				if (!ret)
-					consumed += have - used;
-			}
+		if (fetched == count)
 			break;
-		}
 		/* the buffer is full and holds no newline */
 		if (!used) {
+			ended = true;	/* the line is refused, with its part */
 			ret = -E2BIG;
 			break;
 		}
 		memmove(buf, buf + used, have - used);
 		have -= used;
+		/* a write of gigabytes: let a kill in between buffers */
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+	}
+	if (!ret && used < have) {
+		if (ended || pre) {
+			/* an unfinished line: it waits for the rest */
+			if (used)
+				memmove(buf, buf + used, have - used);
+			kds_text_keep_part(f, buf, have - used);
+			consumed += have - used;
+			buf = NULL;
+		} else {
+			ret = kds_text_line(s, buf, have);
+			if (!ret)
+				consumed += have;
+		}
 	}
 out_free:
 	kvfree(buf);
 	if (ret)
 		this_cpu_inc(s->stats->errors);
-	return consumed ? consumed : ret;
+out_restore:
+	/* an error before any line saw the earlier part: it waits on */
+	if (!ended && pre && !consumed)
+		kds_text_keep_part(f, part, pre);
+	else
+		kvfree(part);
+	return consumed ? consumed - pre : ret;
 }
 EXPORT_SYMBOL_GPL(kds_text_write);
+
+/**
+ * kds_text_flush - flush() of a kds device, at every close()
+ * @file: the open file
+ * @id: unused
+ *
+ * Applies the unfinished line a write left, if any: a file whose last
+ * line has no newline.
+ *
+ * Return: 0, or the line's errno, which close() returns.
+ */
+int kds_text_flush(struct file *file, fl_owner_t id)
+{
+	struct kds_file *f = file->private_data;
+	size_t len;
+	char *part;
+	int ret;
+
+	len = kds_text_take_part(f, &part);
+	if (!part)
+		return 0;
+	ret = kds_text_line(f->s, part, len);
+	kvfree(part);
+	if (ret)
+		this_cpu_inc(f->s->stats->errors);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(kds_text_flush);

@@ -19,22 +19,13 @@ KDS_BACKEND_VARIANTS(ioctl);
 
 FIXTURE_SETUP(ioctl)
 {
-	__u64 mvs = 0;
-
-	self->fd = kds_open(variant->backend);
-	ASSERT_LE(0, self->fd) TH_LOG("open /dev/kds/%s: %s", variant->backend,
-				      strerror(-self->fd));
-	ASSERT_EQ(0, kds_clear(self->fd));
-	ASSERT_EQ(0, kds_param_u64("kds", "max_value_size", &mvs));
-	self->max_value_size = (__u32)mvs;
+	KDS_SETUP_OPEN();
+	KDS_SETUP_MAX_VALUE_SIZE();
 }
 
 FIXTURE_TEARDOWN(ioctl)
 {
-	if (self->fd >= 0) {
-		kds_clear(self->fd);
-		close(self->fd);
-	}
+	KDS_TEARDOWN_CLOSE();
 }
 
 /* A struct followed by 8 more bytes, for the size-growth rules. */
@@ -420,6 +411,26 @@ TEST_F(ioctl, larger_struct_with_zero_tail_is_accepted)
 	g.kv.value_len = 0;
 	ASSERT_EQ(0, kds_ioctl(self->fd, KDS_IOC_DEL, &g));
 	ASSERT_EQ(0, kds_nr_entries(self->fd));
+}
+
+/* Zero tails are read up to a page; a larger struct is refused unread. */
+TEST_F(ioctl, struct_larger_than_a_page_is_e2big_and_changes_nothing)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct kds_kv *kv = calloc(1, 2 * page);
+
+	ASSERT_NE(NULL, kv);
+	ASSERT_EQ(0, kds_put_str(self->fd, 1, "old"));
+	*kv = (struct kds_kv){ .key = 1, .value = kds_ptr("new"), .value_len = 3 };
+	kv->size = (__u32)page;
+	EXPECT_EQ(0, kds_ioctl(self->fd, KDS_IOC_PUT, kv));
+	EXPECT_EQ(0, kds_holds(self->fd, 1, "new"));
+	kv->value = kds_ptr("newer");
+	kv->value_len = 5;
+	kv->size = (__u32)page + 1;
+	EXPECT_EQ(-E2BIG, kds_ioctl(self->fd, KDS_IOC_PUT, kv));
+	EXPECT_EQ(0, kds_holds(self->fd, 1, "new"));
+	free(kv);
 }
 
 TEST_F(ioctl, struct_pointer_that_faults_is_efault)

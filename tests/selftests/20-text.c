@@ -23,24 +23,15 @@ KDS_BACKEND_VARIANTS(text);
 
 FIXTURE_SETUP(text)
 {
-	__u64 mvs = 0;
-
-	self->fd = kds_open(variant->backend);
-	ASSERT_LE(0, self->fd) TH_LOG("open /dev/kds/%s: %s", variant->backend,
-				      strerror(-self->fd));
-	ASSERT_EQ(0, kds_clear(self->fd));
-	ASSERT_EQ(0, kds_param_u64("kds", "max_value_size", &mvs));
-	self->max_value_size = (__u32)mvs;
+	KDS_SETUP_OPEN();
+	KDS_SETUP_MAX_VALUE_SIZE();
 	self->dump = malloc(DUMP_CAP);
 	ASSERT_NE(NULL, self->dump);
 }
 
 FIXTURE_TEARDOWN(text)
 {
-	if (self->fd >= 0) {
-		kds_clear(self->fd);
-		close(self->fd);
-	}
+	KDS_TEARDOWN_CLOSE();
 	free(self->dump);
 }
 
@@ -287,15 +278,110 @@ TEST_F(text, a_long_write_of_many_lines_applies_every_line)
 	free(cmds);
 }
 
-TEST_F(text, final_line_without_newline_counts)
+/* A write without a newline that begins a line is one whole command. */
+TEST_F(text, a_write_without_a_newline_is_one_command)
 {
-	ASSERT_EQ(15, kds_text(self->fd, "put 1 a\nput 2 b"));
-	ASSERT_EQ(0, kds_holds(self->fd, 1, "a"));
+	ASSERT_EQ(7, kds_text(self->fd, "put 2 b"));
 	ASSERT_EQ(0, kds_holds(self->fd, 2, "b"));
-	ASSERT_EQ(5, kds_text(self->fd, "del 1"));
-	ASSERT_EQ(-ENOENT, kds_holds(self->fd, 1, "a"));
+	ASSERT_EQ(5, kds_text(self->fd, "del 2"));
+	ASSERT_EQ(-ENOENT, kds_holds(self->fd, 2, "b"));
+	ASSERT_EQ(-ENOENT, kds_text(self->fd, "del 2"));
+	ASSERT_EQ(7, kds_text(self->fd, "put 3 c"));
 	ASSERT_EQ(5, kds_text(self->fd, "clear"));
 	ASSERT_EQ(0, kds_nr_entries(self->fd));
+}
+
+/*
+ * A last line without its newline, after lines that have one, waits for
+ * its rest from the next write, or for close().
+ */
+TEST_F(text, an_unfinished_last_line_waits_for_its_rest_or_for_close)
+{
+	int fd = kds_open(variant->backend);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(15, kds_text(fd, "put 1 a\nput 2 b"));
+	EXPECT_EQ(0, kds_holds(self->fd, 1, "a"));
+	EXPECT_EQ(-ENOENT, kds_holds(self->fd, 2, "b"));
+	EXPECT_EQ(5, kds_text(fd, "ravo\n"));
+	EXPECT_EQ(0, kds_holds(self->fd, 2, "bravo"));
+	EXPECT_EQ(11, kds_text(fd, "put 3 c\nput"));
+	/* no newline, but it goes on with a line: it waits too */
+	EXPECT_EQ(8, kds_text(fd, " 4 delta"));
+	EXPECT_EQ(0, kds_holds(self->fd, 3, "c"));
+	EXPECT_EQ(-ENOENT, kds_holds(self->fd, 4, "delta"));
+	EXPECT_EQ(3, kds_nr_entries(self->fd));
+	ASSERT_EQ(0, close(fd));
+	EXPECT_EQ(0, kds_holds(self->fd, 4, "delta"));
+	EXPECT_EQ(4, kds_nr_entries(self->fd));
+}
+
+/* The errno of an unfinished last line comes with close(). */
+TEST_F(text, an_unfinished_bad_last_line_fails_the_close)
+{
+	int fd = kds_open(variant->backend);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(14, kds_text(fd, "put 1 a\ndel 99"));
+	errno = 0;
+	EXPECT_EQ(-1, close(fd));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(0, kds_holds(self->fd, 1, "a"));
+	EXPECT_EQ(1, kds_nr_entries(self->fd));
+}
+
+/* A bad line whose first piece came in an earlier write fails whole. */
+TEST_F(text, a_bad_line_in_two_pieces_fails_whole)
+{
+	int fd = kds_open(variant->backend);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(11, kds_text(fd, "put 1 a\nput"));
+	EXPECT_EQ(-EINVAL, kds_text(fd, "x 5\nput 2 b\n"));
+	EXPECT_EQ(8, kds_text(fd, "put 2 b\n"));
+	ASSERT_EQ(0, close(fd));
+	EXPECT_EQ(0, kds_holds(self->fd, 1, "a"));
+	EXPECT_EQ(0, kds_holds(self->fd, 2, "b"));
+	EXPECT_EQ(-ENOENT, kds_holds(self->fd, 5, ""));
+	EXPECT_EQ(2, kds_nr_entries(self->fd));
+}
+
+/*
+ * cat(1) and stdio write a file in blocks that cut lines anywhere: every
+ * line is applied whole, the last one (without a newline) at close().
+ */
+TEST_F(text, lines_cut_anywhere_by_block_writes_are_applied_whole)
+{
+	static const size_t blocks[] = { 4093, 1000, 64 };
+	const int lines = 3000;
+	char *cmds = malloc((size_t)lines * 48);
+	size_t len, done, b;
+	char val[48];
+	int i, fd;
+	ssize_t n;
+
+	ASSERT_NE(NULL, cmds);
+	for (b = 0; b < sizeof(blocks) / sizeof(blocks[0]); b++) {
+		len = 0;
+		for (i = 0; i < lines; i++)
+			len += (size_t)sprintf(cmds + len, "put %d block %zu line %d\n",
+					       i, blocks[b], i);
+		len--;	/* no newline at the end of the file */
+		fd = kds_open(variant->backend);
+		ASSERT_LE(0, fd);
+		for (done = 0; done < len; done += (size_t)n) {
+			n = kds_write(fd, cmds + done, blocks[b] < len - done ?
+				      blocks[b] : len - done);
+			ASSERT_LT(0, n) TH_LOG("write at byte %zu: %zd", done, n);
+		}
+		ASSERT_EQ(0, close(fd));
+		ASSERT_EQ(lines, kds_nr_entries(self->fd));
+		for (i = 0; i < lines; i++) {
+			snprintf(val, sizeof(val), "block %zu line %d", blocks[b], i);
+			ASSERT_EQ(0, kds_holds(self->fd, (__u64)i, val)) TH_LOG("key %d", i);
+		}
+	}
+	free(cmds);
 }
 
 TEST_F(text, put_of_max_value_size_bytes_is_taken)

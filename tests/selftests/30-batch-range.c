@@ -22,22 +22,13 @@ KDS_BACKEND_VARIANTS(batch);
 
 FIXTURE_SETUP(batch)
 {
-	__u64 mvs = 0;
-
-	self->fd = kds_open(variant->backend);
-	ASSERT_LE(0, self->fd) TH_LOG("open /dev/kds/%s: %s", variant->backend,
-				      strerror(-self->fd));
-	ASSERT_EQ(0, kds_clear(self->fd));
-	ASSERT_EQ(0, kds_param_u64("kds", "max_value_size", &mvs));
-	self->max_value_size = (__u32)mvs;
+	KDS_SETUP_OPEN();
+	KDS_SETUP_MAX_VALUE_SIZE();
 }
 
 FIXTURE_TEARDOWN(batch)
 {
-	if (self->fd >= 0) {
-		kds_clear(self->fd);
-		close(self->fd);
-	}
+	KDS_TEARDOWN_CLOSE();
 }
 
 static void op_set(struct kds_batch_op *op, __u32 what, __u64 key,
@@ -249,6 +240,55 @@ TEST_F(batch, op_array_that_faults_is_efault_and_changes_nothing)
 	ASSERT_EQ(0, kds_nr_entries(self->fd));
 }
 
+/*
+ * An array that ends in an unmapped page: the operations before the fault
+ * run, and done counts them.
+ */
+TEST_F(batch, array_that_faults_part_way_runs_the_ops_before_and_counts_them)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct kds_batch_op *ops;
+	char *p;
+	__u32 done = 0;
+	int i;
+
+	p = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, munmap(p + page, page));
+	ops = (struct kds_batch_op *)(p + page) - 3;
+	for (i = 0; i < 3; i++)
+		op_put(&ops[i], 10 + i, "ran");
+	EXPECT_EQ(-EFAULT, do_batch(self->fd, ops, 5, 0, &done));
+	EXPECT_EQ(3U, done);
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(0, ops[i].result);
+		EXPECT_EQ(0, kds_holds(self->fd, 10 + i, "ran"));
+	}
+	EXPECT_EQ(3, kds_nr_entries(self->fd));
+	munmap(p, page);
+}
+
+/* A read-only array: the ops run, their answers cannot be written. */
+TEST_F(batch, read_only_array_is_efault_after_its_ops_ran)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct kds_batch_op *ops;
+	__u32 done = 0;
+
+	ops = mmap(NULL, page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ops);
+	op_put(&ops[0], 1, "one");
+	op_put(&ops[1], 2, "two");
+	ASSERT_EQ(0, mprotect(ops, page, PROT_READ));
+	EXPECT_EQ(-EFAULT, do_batch(self->fd, ops, 2, 0, &done));
+	EXPECT_EQ(2U, done);
+	EXPECT_EQ(0, kds_holds(self->fd, 1, "one"));
+	EXPECT_EQ(0, kds_holds(self->fd, 2, "two"));
+	munmap(ops, page);
+}
+
 TEST_F(batch, op_value_that_faults_is_efault_and_changes_nothing)
 {
 	struct kds_batch_op ops[1];
@@ -294,6 +334,9 @@ TEST_F(batch, bad_batch_header_is_einval_and_changes_nothing)
 	FRESH();
 	b.op_size = 0;
 	ASSERT_EQ(-EINVAL, kds_ioctl(self->fd, KDS_IOC_BATCH, &b));
+	FRESH();
+	b.op_size = (__u32)sysconf(_SC_PAGESIZE) + 1;
+	ASSERT_EQ(-E2BIG, kds_ioctl(self->fd, KDS_IOC_BATCH, &b));
 	FRESH();
 	b.size = sizeof(b) - 1;
 	ASSERT_EQ(-EINVAL, kds_ioctl(self->fd, KDS_IOC_BATCH, &b));
@@ -343,18 +386,12 @@ KDS_ORDERED_VARIANTS(range);
 
 FIXTURE_SETUP(range)
 {
-	self->fd = kds_open(variant->backend);
-	ASSERT_LE(0, self->fd) TH_LOG("open /dev/kds/%s: %s", variant->backend,
-				      strerror(-self->fd));
-	ASSERT_EQ(0, kds_clear(self->fd));
+	KDS_SETUP_OPEN();
 }
 
 FIXTURE_TEARDOWN(range)
 {
-	if (self->fd >= 0) {
-		kds_clear(self->fd);
-		close(self->fd);
-	}
+	KDS_TEARDOWN_CLOSE();
 }
 
 static int do_range(int fd, __u64 lo, __u64 hi, void *buf, __u32 len,
@@ -727,18 +764,12 @@ KDS_UNORDERED_VARIANTS(range_unordered);
 
 FIXTURE_SETUP(range_unordered)
 {
-	self->fd = kds_open(variant->backend);
-	ASSERT_LE(0, self->fd) TH_LOG("open /dev/kds/%s: %s", variant->backend,
-				      strerror(-self->fd));
-	ASSERT_EQ(0, kds_clear(self->fd));
+	KDS_SETUP_OPEN();
 }
 
 FIXTURE_TEARDOWN(range_unordered)
 {
-	if (self->fd >= 0) {
-		kds_clear(self->fd);
-		close(self->fd);
-	}
+	KDS_TEARDOWN_CLOSE();
 }
 
 TEST_F(range_unordered, range_is_eopnotsupp_and_changes_nothing)

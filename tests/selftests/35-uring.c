@@ -159,10 +159,7 @@ FIXTURE_SETUP(uring)
 	int ret;
 
 	self->r.fd = -1;
-	self->fd = kds_open(variant->backend);
-	ASSERT_LE(0, self->fd) TH_LOG("open /dev/kds/%s: %s", variant->backend,
-				      strerror(-self->fd));
-	ASSERT_EQ(0, kds_clear(self->fd));
+	KDS_SETUP_OPEN();
 	ret = ring_setup(&self->r, 64, true);
 	ASSERT_EQ(0, ret) TH_LOG("io_uring_setup(SQE128): %s", strerror(-ret));
 }
@@ -170,10 +167,7 @@ FIXTURE_SETUP(uring)
 FIXTURE_TEARDOWN(uring)
 {
 	ring_close(&self->r);
-	if (self->fd >= 0) {
-		kds_clear(self->fd);
-		close(self->fd);
-	}
+	KDS_TEARDOWN_CLOSE();
 }
 
 TEST_F(uring, api_reports_the_feature)

@@ -69,10 +69,7 @@ KDS_BACKEND_VARIANTS(kloop);
 
 FIXTURE_SETUP(kloop)
 {
-	self->fd = kds_open(variant->backend);
-	ASSERT_LE(0, self->fd) TH_LOG("open /dev/kds/%s: %s", variant->backend,
-				      strerror(-self->fd));
-	ASSERT_EQ(0, kds_clear(self->fd));
+	KDS_SETUP_OPEN();
 	if (access(KLOOP_DIR, F_OK))
 		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
 	snprintf(self->path, sizeof(self->path), KLOOP_DIR "/%s/loop",
@@ -83,10 +80,7 @@ FIXTURE_SETUP(kloop)
 
 FIXTURE_TEARDOWN(kloop)
 {
-	if (self->fd >= 0) {
-		kds_clear(self->fd);
-		close(self->fd);
-	}
+	KDS_TEARDOWN_CLOSE();
 }
 
 TEST_F(kloop, seq_put_get_miss_del)

@@ -18,18 +18,12 @@ KDS_BACKEND_VARIANTS(stats);
 
 FIXTURE_SETUP(stats)
 {
-	self->fd = kds_open(variant->backend);
-	ASSERT_LE(0, self->fd) TH_LOG("open /dev/kds/%s: %s", variant->backend,
-				      strerror(-self->fd));
-	ASSERT_EQ(0, kds_clear(self->fd));
+	KDS_SETUP_OPEN();
 }
 
 FIXTURE_TEARDOWN(stats)
 {
-	if (self->fd >= 0) {
-		kds_clear(self->fd);
-		close(self->fd);
-	}
+	KDS_TEARDOWN_CLOSE();
 }
 
 static const char *const counters[] = {

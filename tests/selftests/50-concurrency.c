@@ -28,10 +28,7 @@ KDS_BACKEND_VARIANTS(conc);
 
 FIXTURE_SETUP(conc)
 {
-	self->fd = kds_open(variant->backend);
-	ASSERT_LE(0, self->fd) TH_LOG("open /dev/kds/%s: %s", variant->backend,
-				      strerror(-self->fd));
-	ASSERT_EQ(0, kds_clear(self->fd));
+	KDS_SETUP_OPEN();
 	self->dump = malloc(DUMP_CAP);
 	self->lines = calloc(MAX_LINES, sizeof(*self->lines));
 	ASSERT_NE(NULL, self->dump);
@@ -55,10 +52,7 @@ FIXTURE_TEARDOWN(conc)
 			waitpid(self->pids[i], NULL, 0);
 		}
 	}
-	if (self->fd >= 0) {
-		kds_clear(self->fd);
-		close(self->fd);
-	}
+	KDS_TEARDOWN_CLOSE();
 	free(self->dump);
 	free(self->lines);
 }

@@ -26,19 +26,13 @@ KDS_BACKEND_VARIANTS(kdsctl);
 FIXTURE_SETUP(kdsctl)
 {
 	ASSERT_EQ(0, access(KDSCTL, X_OK)) TH_LOG("%s is missing", KDSCTL);
-	self->fd = kds_open(variant->backend);
-	ASSERT_LE(0, self->fd) TH_LOG("open /dev/kds/%s: %s", variant->backend,
-				      strerror(-self->fd));
-	ASSERT_EQ(0, kds_clear(self->fd));
+	KDS_SETUP_OPEN();
 	kds_path(self->dev, sizeof(self->dev), variant->backend);
 }
 
 FIXTURE_TEARDOWN(kdsctl)
 {
-	if (self->fd >= 0) {
-		kds_clear(self->fd);
-		close(self->fd);
-	}
+	KDS_TEARDOWN_CLOSE();
 }
 
 /* kdsctl -b <backend> <args...> */

@@ -66,10 +66,7 @@ FIXTURE_SETUP(full)
 
 FIXTURE_TEARDOWN(full)
 {
-	if (self->fd >= 0) {
-		kds_clear(self->fd);
-		close(self->fd);
-	}
+	KDS_TEARDOWN_CLOSE();
 	free(self->dump);
 }
 

@@ -301,10 +301,7 @@ FIXTURE_TEARDOWN(faults)
 		close(self->prob);
 	if (self->saved[0][0])
 		knobs_restore(self->saved);
-	if (self->fd >= 0) {
-		kds_clear(self->fd);
-		close(self->fd);
-	}
+	KDS_TEARDOWN_CLOSE();
 	kds_snap_free(&self->before);
 	kds_snap_free(&self->after);
 	tally(self->faults, self->failed);
@@ -447,6 +444,17 @@ static int run_range(int fd, const struct kds_snap *whole)
 	return r.count == whole->n && !(r.flags & KDS_RANGE_MORE) ? 0 : -EPROTO;
 }
 
+/* A put of @key; on success the model holds it too. */
+static int run_put(int fd, struct model *want, __u64 key, const void *val,
+		   __u32 len)
+{
+	int ret = kds_put(fd, key, val, len);
+
+	if (!ret)
+		model_set(want, key, val, len);
+	return ret;
+}
+
 /*
  * Run @op once.  Returns 0 or the -errno of the call (-EPROTO: it did
  * something it must not); *@want becomes what the store must now hold.
@@ -459,25 +467,13 @@ static int run_op(FIXTURE_DATA(faults) *self, enum fop op, int dfd,
 
 	switch (op) {
 	case PUT_NEW:
-		ret = kds_put(fd, 100, "sixteen bytes!!!", 16);
-		if (!ret)
-			model_set(want, 100, "sixteen bytes!!!", 16);
-		return ret;
+		return run_put(fd, want, 100, "sixteen bytes!!!", 16);
 	case PUT_NEW_LARGE:
-		ret = kds_put(fd, 101, big[1], BIG);
-		if (!ret)
-			model_set(want, 101, big[1], BIG);
-		return ret;
+		return run_put(fd, want, 101, big[1], BIG);
 	case PUT_REPLACE:
-		ret = kds_put(fd, 1, "uno", 3);
-		if (!ret)
-			model_set(want, 1, "uno", 3);
-		return ret;
+		return run_put(fd, want, 1, "uno", 3);
 	case PUT_REPLACE_LARGE:
-		ret = kds_put(fd, 2, big[2], BIG);
-		if (!ret)
-			model_set(want, 2, big[2], BIG);
-		return ret;
+		return run_put(fd, want, 2, big[2], BIG);
 	case GET_LARGE:
 		ret = kds_get(fd, 2, getbuf, sizeof(getbuf), &len);
 		if (!ret && (len != BIG || memcmp(getbuf, big[0], BIG)))

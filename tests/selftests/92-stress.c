@@ -478,32 +478,31 @@ static void do_range(struct worker *k, int b)
 	k->sh->ops[k->w][OP_RANGE]++;
 }
 
+/* The mix of operations: each is drawn with r < below, r in [0, 100). */
+static const struct {
+	unsigned int below;
+	enum op op;
+} op_mix[] = {
+	{ 22, OP_PUT }, { 30, OP_PUT_TEXT }, { 34, OP_PUT_NOREPLACE },
+	{ 54, OP_GET }, { 64, OP_DEL }, { 67, OP_DEL_TEXT }, { 80, OP_BATCH },
+	{ 93, OP_RANGE }, { 100, OP_STATS },
+};
+
 static void do_one(struct worker *k)
 {
 	int b = (int)kds_rand_below(&k->rng, NB);
 	unsigned int s = (unsigned int)kds_rand_below(&k->rng, SLOTS);
 	__u64 r = kds_rand_below(&k->rng, 100);
 	struct kds_stats st;
+	unsigned int i;
 	enum op op;
 
-	if (r < 22)
-		op = OP_PUT;
-	else if (r < 30)
-		op = OP_PUT_TEXT;
-	else if (r < 34)
-		op = OP_PUT_NOREPLACE;
-	else if (r < 54)
-		op = OP_GET;
-	else if (r < 64)
-		op = OP_DEL;
-	else if (r < 67)
-		op = OP_DEL_TEXT;
-	else if (r < 80)
-		op = OP_BATCH;
-	else if (r < 93)
-		op = kds_backend_ordered(kds_backends[b]) && r < 89 ? OP_RANGE : OP_DUMP;
-	else
-		op = OP_STATS;
+	for (i = 0; r >= op_mix[i].below; i++)
+		;
+	op = op_mix[i].op;
+	/* a third of the walks are dumps on the ordered backends too */
+	if (op == OP_RANGE && (!kds_backend_ordered(kds_backends[b]) || r >= 89))
+		op = OP_DUMP;
 
 	switch (op) {
 	case OP_PUT: case OP_PUT_TEXT: case OP_PUT_NOREPLACE:

@@ -168,10 +168,7 @@ FIXTURE_TEARDOWN(perm)
 {
 	chown(self->path, 0, 0);
 	chmod(self->path, 0600);
-	if (self->fd >= 0) {
-		kds_clear(self->fd);
-		close(self->fd);
-	}
+	KDS_TEARDOWN_CLOSE();
 }
 
 TEST_F(perm, node_is_a_char_device_0600_root_root)

@@ -34,6 +34,24 @@ static inline unsigned long long kds_env_ull(const char *name,
 	return errno || *end ? def : n;
 }
 
+/*
+ * Is @backend one of KDS_BACKENDS (names separated by commas; unset or
+ * empty: every backend)?  A long run split over several boots takes one
+ * backend per boot.
+ */
+static inline bool kds_backend_wanted(const char *backend)
+{
+	const char *v = getenv("KDS_BACKENDS");
+	size_t n = strlen(backend);
+
+	if (!v || !*v)
+		return true;
+	for (; v; v = strchr(v, ',') ? strchr(v, ',') + 1 : NULL)
+		if (!strncmp(v, backend, n) && (v[n] == ',' || !v[n]))
+			return true;
+	return false;
+}
+
 /* splitmix64: small, fast, and the same sequence for the same seed. */
 static inline __u64 kds_rand(__u64 *state)
 {

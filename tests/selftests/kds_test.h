@@ -103,6 +103,38 @@ static inline int kds_open(const char *backend)
 	return fd < 0 ? -errno : fd;
 }
 
+/*
+ * Steps of a FIXTURE_SETUP/FIXTURE_TEARDOWN on one device, whose fixture
+ * has int fd (and __u32 max_value_size for KDS_SETUP_MAX_VALUE_SIZE):
+ * open the variant's device and empty it; read kds.max_value_size;
+ * empty and close the device again.
+ */
+#define KDS_SETUP_OPEN()						\
+	do {								\
+		self->fd = kds_open(variant->backend);			\
+		ASSERT_LE(0, self->fd)					\
+			TH_LOG("open /dev/kds/%s: %s", variant->backend, \
+			       strerror(-self->fd));			\
+		ASSERT_EQ(0, kds_clear(self->fd));			\
+	} while (0)
+
+#define KDS_SETUP_MAX_VALUE_SIZE()					\
+	do {								\
+		__u64 __mvs = 0;					\
+									\
+		ASSERT_EQ(0, kds_param_u64("kds", "max_value_size",	\
+					   &__mvs));			\
+		self->max_value_size = (__u32)__mvs;			\
+	} while (0)
+
+#define KDS_TEARDOWN_CLOSE()						\
+	do {								\
+		if (self->fd >= 0) {					\
+			kds_clear(self->fd);				\
+			close(self->fd);				\
+		}							\
+	} while (0)
+
 static inline __u64 kds_ptr(const void *p)
 {
 	return (__u64)(uintptr_t)p;

@@ -22,6 +22,9 @@
 #   KDS_DEBUG=1|auto   add the debug kernel line (1: building the kernel if
 #                      needed, tens of minutes; auto: only if already built);
 #                      default 0: it runs with make check-debug
+#   KDS_DEBUG_PARTS    split the debug line over several boots, '|' between
+#                      them, each a list of guest-init variables (make
+#                      check-debug sets it; see tests/vm/guest-init)
 #   KDS_SHELL=1        (with one kernel line) boot with a shell, run nothing
 set -euo pipefail
 
@@ -189,10 +192,41 @@ run_line() {
 	[ -f "$out/user/kdsctl" ] || { fail "$line: no user-space build to test with"; return 0; }
 	note "$line ($kver): initramfs"
 	make_initramfs "$c" "$line" "$kver" "$moddir"
+	if [ "$line" = debug ] && [ -n "${KDS_DEBUG_PARTS:-}" ] && [ "${KDS_SHELL:-0}" != 1 ]; then
+		boot_parts "$line" "$kver" "$image" "$mem"
+		return 0
+	fi
 	note "$line ($kver): boot and test (TCG; progress in $out/$line/results.log)"
 	boot "$line" "$image" "$mem"
 	[ "${KDS_SHELL:-0}" = 1 ] && return 0
 	judge "$line"
+}
+
+# A line's tests over several boots of one initramfs, one per part of
+# KDS_DEBUG_PARTS ('|' between parts; a part is more of the kernel command
+# line, such as KDS_TESTS=91 KDS_BACKENDS=hash, see guest-init).  Each
+# part is judged as a line of its own, <line>.<n>, with its own VM timeout.
+boot_parts() {
+	local line=$1 kver=$2 image=$3 mem=$4 part pl n=0
+	local -a parts
+	IFS='|' read -ra parts <<<"$KDS_DEBUG_PARTS"
+	row[$line.boot]="${#parts[@]} parts"
+	row[$line.tests]="see $line.*"
+	row[$line.log]="see $line.*"
+	for part in "${parts[@]}"; do
+		n=$((n + 1))
+		pl=$line.$n
+		mkdir -p "$out/$pl"
+		ln -f "$out/$line/initrd.gz" "$out/$pl/initrd.gz"
+		[ ! -d "$out/$line/kunit" ] || ln -sfn "../$line/kunit" "$out/$pl/kunit"
+		row[$pl.kver]=$kver
+		row[$pl.build]=${row[$line.build]:--}
+		row[$pl.sparse]=${row[$line.sparse]:--}
+		part_lines="$part_lines $pl"
+		note "$pl ($part): boot and test (progress in $out/$pl/results.log)"
+		guest_append=$part boot "$pl" "$image" "$mem"
+		judge "$pl"
+	done
 }
 
 e2e() {
@@ -297,9 +331,11 @@ main() {
 		note "checkpatch --strict"
 		lint_sources "$c"
 	fi
+	part_lines=""
 	for line in $lines; do
 		run_line "$line"
 	done
+	lines="$lines$part_lines"
 	e2e
 	# This run's staging directories in the chroots.
 	for rel in $rels; do

@@ -3,7 +3,9 @@
 # host tools, build chroots, staging, builds, initramfs, QEMU boot.
 # Sourced after lib.sh; the caller sets: here (tests/vm), top, out,
 # vm_timeout, started, and the counters npass/nfail/failures.
-# Optional: guest_init (the /init to use), vm_smp, qemu_extra (array).
+# Optional: guest_init (the /init to use), guest_append (more of the kernel
+# command line: KDS_TESTS=... and the like, see guest-init), vm_smp,
+# qemu_extra (array).
 # shellcheck shell=bash
 # shellcheck disable=SC2154,SC2034
 
@@ -236,7 +238,7 @@ make_initramfs() {
 boot() {
 	local line=$1 image=$2 mem=$3
 	local d=$out/$line
-	local append="console=ttyS0 panic=-1 loglevel=5"
+	local append="console=ttyS0 panic=-1 loglevel=5${guest_append:+ $guest_append}"
 	local -a serial=(-serial "file:$d/console.log" -serial "file:$d/results.log")
 	if [ "${KDS_SHELL:-0}" = 1 ]; then
 		append="$append kds.shell=1"

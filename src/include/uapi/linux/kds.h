@@ -11,8 +11,9 @@
  *	__u32 flags;	 unknown bits are rejected with EINVAL
  * so the structs can grow: a caller with an older, smaller struct is
  * zero-extended; a caller with a newer, larger struct is accepted only when
- * the bytes past what this kernel knows are zero (E2BIG otherwise); a size
- * below the first version of the struct is EINVAL.  Fields named
+ * the bytes past what this kernel knows are zero (E2BIG otherwise) and the
+ * struct is at most a page (E2BIG otherwise); a size below the first
+ * version of the struct is EINVAL.  Fields named
  * "reserved" or "pad" must be zero (EINVAL).  User pointers travel as
  * __aligned_u64.
  *
@@ -31,7 +32,8 @@
  *	EOPNOTSUPP	range on a backend without key order (list, hash)
  *	EEXIST		put with KDS_PUT_NOREPLACE of a key already present
  *	ENOMEM		the kernel could not allocate memory
- * A command that fails leaves the store as it was.
+ * A command that fails leaves the store as it was (a batch whose array
+ * faults half way: see struct kds_batch).
  */
 #ifndef _UAPI_LINUX_KDS_H
 #define _UAPI_LINUX_KDS_H
@@ -135,7 +137,7 @@ struct kds_batch_op {
  * @flags: KDS_BATCH_* bits
  * @ops: user pointer to @count struct kds_batch_op
  * @count: number of operations, 0..KDS_BATCH_MAX
- * @op_size: sizeof(struct kds_batch_op)
+ * @op_size: sizeof(struct kds_batch_op), at most a page (E2BIG)
  * @done: out: operations carried out (each has its own @result)
  * @reserved: must be 0
  *
@@ -143,6 +145,9 @@ struct kds_batch_op {
  * array, even if some operations failed: read each op's @result.  It
  * returns an errno only for the batch itself (EINVAL, EFAULT, E2BIG).
  * An op with a bad field gets -EINVAL in @result and changes nothing.
+ * EFAULT from an array that faults part way (reading an op or writing
+ * its answer): the operations before the fault have run and @done, when
+ * the struct can be written, counts them.
  */
 struct kds_batch {
 	__u32 size;
@@ -251,7 +256,10 @@ struct kds_stats {
  * KDS_IOC_PUT or KDS_IOC_DEL and a struct kds_kv (size set, as for the
  * ioctl) at the start of its 80-byte command area (sqe->cmd) runs that
  * operation with the ioctl's checks.  The kernel reads the struct from
- * the SQE and never writes it back.  The CQE's res is:
+ * the SQE and never writes it back.  The operation runs at submission in
+ * the submitting task (in an io_uring worker with IOSQE_ASYNC), as the
+ * ioctl would: it may sleep on an allocation or a writer's lock.  The
+ * CQE's res is:
  *	get	the value's length (the value is at kv.value), or -errno;
  *		on -ERANGE the length needed is not reported (the ioctl
  *		reports it)
@@ -260,7 +268,9 @@ struct kds_stats {
  * EINVAL, ENOMEM), and also: EINVAL for a ring without SQE128, for
  * kv.size above 80 and for IORING_URING_CMD_FIXED; ENOTTY for another
  * cmd_op.  Bytes of the command area between sizeof(struct kds_kv) and
- * kv.size must be zero (E2BIG).
+ * kv.size must be zero (E2BIG).  Some kernels (6.1 among them) count any
+ * res but 0 as a failed request: there, an SQE linked (IOSQE_IO_LINK)
+ * after a get that found its key is cancelled; link after put and del.
  */
 
 #endif /* _UAPI_LINUX_KDS_H */
