@@ -33,10 +33,10 @@ check:
 
 # The debug kernel's run is long (10^6 fuzzed calls per backend, 60 s of
 # stress, 200 load cycles under KASAN and lockdep): it is split over
-# boots, each with its own VM timeout: KUnit and the functional and fault
-# programs; stress and load cycles; the fuzzer, one boot per backend.
+# boots, each with its own VM timeout: stress and load cycles; KUnit and
+# the functional and fault programs; the fuzzer, one boot per backend.
 KDS_BACKENDS := list hash rbtree xarray maple
-KDS_DEBUG_PARTS ?= KDS_SKIP=91,92,93|KDS_TESTS=92,93$(foreach b,$(KDS_BACKENDS),|KDS_TESTS=91 KDS_BACKENDS=$(b))
+KDS_DEBUG_PARTS ?= KDS_TESTS=92,93|KDS_SKIP=91,92,93$(foreach b,$(KDS_BACKENDS),|KDS_TESTS=91 KDS_BACKENDS=$(b))
 
 check-debug:
 	KERNELS=debug KDS_DEBUG=1 KDS_E2E=0 KDS_VM_TIMEOUT=$${KDS_VM_TIMEOUT:-5400} \

@@ -720,6 +720,12 @@ static void fuzz_process(struct __test_metadata *_metadata,
 			self->sh->checks++;
 			if (self->sn.st.entries > STORE_LIMIT)
 				ASSERT_EQ(0, kds_clear(z->fd[0]));
+			/* progress, about every 10^5 calls of all processes */
+			if (self->sh->checks % 13 == 0) {
+				printf("# %s: %llu of %llu calls\n", z->backend,
+				       (z->call + 1) * self->procs, calls * self->procs);
+				fflush(stdout);
+			}
 		}
 		fuzz_barrier(self->sh, self->procs);
 		ASSERT_FALSE(__atomic_load_n(&self->sh->failed, __ATOMIC_RELAXED));

@@ -187,6 +187,10 @@ TEST_F_TIMEOUT(cycles, unload_with_files_open_is_refused_every_time_and_frees_ev
 		ASSERT_EQ(0, unload_all(&self->r)) TH_LOG("cycle %u: unload", c);
 		for (b = 0; b < KDS_NR_BACKENDS; b++)
 			ASSERT_FALSE(node_exists(kds_backends[b]));
+		if ((c + 1) % 20 == 0 && c + 1 < cycles) {
+			printf("# %u of %llu cycles, %.0f s\n", c + 1, cycles, kds_now() - t0);
+			fflush(stdout);
+		}
 	}
 	printf("# %llu load/unload cycles, %llu unloads refused while open (%llu by modprobe -r), %llu operations, %.0f s\n",
 	       cycles, refused, modprobe_refused, ops, kds_now() - t0);
