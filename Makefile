@@ -3,7 +3,8 @@
 #   make                 build the modules for the running kernel (or KVER=...)
 #   make tools           build kdsctl and libkds
 #   make check           the whole test suite (see README.md); KERNELS="6.1 7.3"
-#                        runs a subset of the kernel lines
+#                        runs a subset of the kernel lines; the debug kernel
+#                        joins when make check-debug has built it
 #   make check-debug     the debug kernel alone (KASAN, lockdep, kmemleak, fault
 #                        injection, KUnit; built and cached on first use):
 #                        docs/RELIABILITY.md

@@ -16,12 +16,15 @@
 #                      in the tree, build/check a link to the latest run:
 #                      runs side by side never share a log directory)
 #   KDS_E2E=0          skip the package end-to-end test (make check-pkg:
-#                      full Debian VMs for bookworm and trixie, about half
-#                      an hour under TCG, cold); default 1
+#                      full Debian VMs for bookworm and trixie, about 11
+#                      minutes under TCG); default 1
 #   KDS_VM_TIMEOUT     seconds one VM may run (default 1500)
-#   KDS_DEBUG=1|auto   add the debug kernel line (1: building the kernel if
-#                      needed, tens of minutes; auto: only if already built);
-#                      default 0: it runs with make check-debug
+#   KDS_DEBUG=0|1|auto add the debug kernel line (1: building the kernel if
+#                      needed, about 20 minutes; auto, the default: only if
+#                      it is already built, as make check-debug leaves it).
+#                      In make check it runs the suite with the reliability
+#                      programs at their short lengths (about 15 minutes);
+#                      make check-debug runs them at full length
 #   KDS_DEBUG_PARTS    split the debug line over several boots, '|' between
 #                      them, each a list of guest-init variables (make
 #                      check-debug sets it; see tests/vm/guest-init)
@@ -197,7 +200,15 @@ run_line() {
 		return 0
 	fi
 	note "$line ($kver): boot and test (TCG; progress in $out/$line/results.log)"
-	boot "$line" "$image" "$mem"
+	if [ "$line" = debug ]; then
+		# One boot for everything: the reliability programs at the
+		# lengths of Debian's lines, under the debug kernel's checkers.
+		local vm_timeout=$((vm_timeout > 3000 ? vm_timeout : 3000))
+		guest_append=${KDS_DEBUG_SHORT-KDS_FUZZ_CALLS=10000 KDS_STRESS_SECONDS=4 KDS_LOAD_CYCLES=10} \
+			boot "$line" "$image" "$mem"
+	else
+		boot "$line" "$image" "$mem"
+	fi
 	[ "${KDS_SHELL:-0}" = 1 ] && return 0
 	judge "$line"
 }
@@ -285,9 +296,10 @@ main() {
 	declare -gA chroot_skip
 	debug_tree=""
 	# The debug kernel (KASAN, lockdep, kmemleak, fault injection) joins the
-	# run with KDS_DEBUG=1 (built if needed) or KDS_DEBUG=auto (if built).
+	# run with KDS_DEBUG=1 (built if needed) or KDS_DEBUG=auto (if built,
+	# the default).
 	if [ -z "${KERNELS:-}" ]; then
-		case "${KDS_DEBUG:-0}" in
+		case "${KDS_DEBUG:-auto}" in
 		1) lines="$lines debug" ;;
 		auto) if "$here/../debug/build-kernel.sh" --cached >/dev/null 2>&1; then
 			lines="$lines debug"
