@@ -131,18 +131,6 @@ static int ring_cmd(struct ring *r, int dfd, __u32 cmd_op, const void *cmd,
 	return ret ? ret : res;
 }
 
-static struct kds_kv kv_of(__u64 key, const void *buf, __u32 len)
-{
-	struct kds_kv kv = {
-		.size = sizeof(kv),
-		.key = key,
-		.value = kds_ptr(buf),
-		.value_len = len,
-	};
-
-	return kv;
-}
-
 FIXTURE(uring) {
 	int fd;
 	struct ring r;
@@ -184,7 +172,7 @@ TEST_F(uring, put_get_del_round_trip_and_match_the_ioctls)
 	struct kds_kv kv;
 	__u32 len = 0;
 
-	kv = kv_of(7, val, sizeof(val));
+	kv = kds_kv_of(7, val, sizeof(val));
 	ASSERT_EQ(0, ring_cmd(&self->r, self->fd, KDS_IOC_PUT, &kv, sizeof(kv)));
 	/* the ioctl sees what the ring put */
 	ASSERT_EQ(0, kds_get(self->fd, 7, buf, sizeof(buf), &len));
@@ -194,12 +182,12 @@ TEST_F(uring, put_get_del_round_trip_and_match_the_ioctls)
 	/* the ring sees what the ioctl put; res is the value length */
 	ASSERT_EQ(0, kds_put_str(self->fd, 8, "eight"));
 	memset(buf, 0, sizeof(buf));
-	kv = kv_of(8, buf, sizeof(buf));
+	kv = kds_kv_of(8, buf, sizeof(buf));
 	ASSERT_EQ(5, ring_cmd(&self->r, self->fd, KDS_IOC_GET, &kv, sizeof(kv)));
 	ASSERT_EQ(0, memcmp(buf, "eight", 5));
 	ASSERT_EQ(0, buf[5]);
 
-	kv = kv_of(8, NULL, 0);
+	kv = kds_kv_of(8, NULL, 0);
 	ASSERT_EQ(0, ring_cmd(&self->r, self->fd, KDS_IOC_DEL, &kv, sizeof(kv)));
 	ASSERT_EQ(-ENOENT, kds_get(self->fd, 8, buf, sizeof(buf), NULL));
 	ASSERT_EQ(-ENOENT, ring_cmd(&self->r, self->fd, KDS_IOC_DEL, &kv,
@@ -217,7 +205,7 @@ TEST_F(uring, many_per_submit_each_with_its_own_result)
 
 	for (i = 0; i < N; i++) {
 		snprintf(vals[i], sizeof(vals[i]), "v%u", i);
-		kv[i] = kv_of(100 + i, vals[i], (__u32)strlen(vals[i]));
+		kv[i] = kds_kv_of(100 + i, vals[i], (__u32)strlen(vals[i]));
 	}
 	ASSERT_EQ(0, ring_cmds(&self->r, self->fd, KDS_IOC_PUT, kv, sizeof(kv[0]),
 			       N, res));
@@ -227,7 +215,7 @@ TEST_F(uring, many_per_submit_each_with_its_own_result)
 
 	/* every other key is absent */
 	for (i = 0; i < N; i++)
-		kv[i] = kv_of(i % 2 ? 100 + i : 1000 + i, out[i], sizeof(out[i]));
+		kv[i] = kds_kv_of(i % 2 ? 100 + i : 1000 + i, out[i], sizeof(out[i]));
 	ASSERT_EQ(0, ring_cmds(&self->r, self->fd, KDS_IOC_GET, kv, sizeof(kv[0]),
 			       N, res));
 	for (i = 0; i < N; i++) {
@@ -251,41 +239,41 @@ TEST_F(uring, errnos_of_the_ioctl)
 	ASSERT_NE(NULL, bad);
 	ASSERT_EQ(0, kds_put_str(self->fd, 1, "0123456789abcdef0123"));
 
-	kv = kv_of(2, buf, sizeof(buf));
+	kv = kds_kv_of(2, buf, sizeof(buf));
 	EXPECT_EQ(-ENOENT, ring_cmd(&self->r, self->fd, KDS_IOC_GET, &kv,
 				    sizeof(kv)));
 	/* a buffer too small: ERANGE, nothing copied */
 	memset(buf, 'x', sizeof(buf));
-	kv = kv_of(1, buf, sizeof(buf));
+	kv = kds_kv_of(1, buf, sizeof(buf));
 	EXPECT_EQ(-ERANGE, ring_cmd(&self->r, self->fd, KDS_IOC_GET, &kv,
 				    sizeof(kv)));
 	EXPECT_EQ('x', buf[0]);
 	/* values at addresses that fault */
-	kv = kv_of(1, bad, 64);
+	kv = kds_kv_of(1, bad, 64);
 	EXPECT_EQ(-EFAULT, ring_cmd(&self->r, self->fd, KDS_IOC_GET, &kv,
 				    sizeof(kv)));
-	kv = kv_of(3, bad, 8);
+	kv = kds_kv_of(3, bad, 8);
 	EXPECT_EQ(-EFAULT, ring_cmd(&self->r, self->fd, KDS_IOC_PUT, &kv,
 				    sizeof(kv)));
 	EXPECT_EQ(-ENOENT, kds_get(self->fd, 3, buf, sizeof(buf), NULL));
 	/* flags and reserved */
-	kv = kv_of(1, big, sizeof(big));
+	kv = kds_kv_of(1, big, sizeof(big));
 	kv.flags = 0x80;
 	EXPECT_EQ(-EINVAL, ring_cmd(&self->r, self->fd, KDS_IOC_GET, &kv,
 				    sizeof(kv)));
-	kv = kv_of(1, big, sizeof(big));
+	kv = kds_kv_of(1, big, sizeof(big));
 	kv.reserved = 1;
 	EXPECT_EQ(-EINVAL, ring_cmd(&self->r, self->fd, KDS_IOC_GET, &kv,
 				    sizeof(kv)));
-	kv = kv_of(4, big, 4);
+	kv = kds_kv_of(4, big, 4);
 	kv.flags = 0x80;
 	EXPECT_EQ(-EINVAL, ring_cmd(&self->r, self->fd, KDS_IOC_PUT, &kv,
 				    sizeof(kv)));
-	kv = kv_of(1, big, 4);
+	kv = kds_kv_of(1, big, 4);
 	EXPECT_EQ(-EINVAL, ring_cmd(&self->r, self->fd, KDS_IOC_DEL, &kv,
 				    sizeof(kv)));
 	/* NOREPLACE on a key that exists */
-	kv = kv_of(1, big, 4);
+	kv = kds_kv_of(1, big, 4);
 	kv.flags = KDS_PUT_NOREPLACE;
 	EXPECT_EQ(-EEXIST, ring_cmd(&self->r, self->fd, KDS_IOC_PUT, &kv,
 				    sizeof(kv)));
@@ -293,12 +281,12 @@ TEST_F(uring, errnos_of_the_ioctl)
 	ASSERT_EQ(0, kds_param_u64("kds", "max_value_size", &mvs));
 	huge = calloc(1, mvs + 1);
 	ASSERT_NE(NULL, huge);
-	kv = kv_of(5, huge, (__u32)mvs + 1);
+	kv = kds_kv_of(5, huge, (__u32)mvs + 1);
 	EXPECT_EQ(-E2BIG, ring_cmd(&self->r, self->fd, KDS_IOC_PUT, &kv,
 				   sizeof(kv)));
 	free(huge);
 	/* another command number */
-	kv = kv_of(1, big, sizeof(big));
+	kv = kds_kv_of(1, big, sizeof(big));
 	EXPECT_EQ(-ENOTTY, ring_cmd(&self->r, self->fd, KDS_IOC_STATS, &kv,
 				    sizeof(kv)));
 	/* the store is as it was */
@@ -314,7 +302,7 @@ TEST_F(uring, size_rules_of_the_command_area)
 
 	ASSERT_EQ(0, kds_put_str(self->fd, 1, "one"));
 	/* smaller than the first version */
-	kv = kv_of(1, buf, sizeof(buf));
+	kv = kds_kv_of(1, buf, sizeof(buf));
 	kv.size = 16;
 	EXPECT_EQ(-EINVAL, ring_cmd(&self->r, self->fd, KDS_IOC_GET, &kv,
 				    sizeof(kv)));
@@ -324,7 +312,7 @@ TEST_F(uring, size_rules_of_the_command_area)
 				    sizeof(kv)));
 	/* a newer, larger struct: its tail must be zero */
 	memset(area, 0, sizeof(area));
-	kv = kv_of(1, buf, sizeof(buf));
+	kv = kds_kv_of(1, buf, sizeof(buf));
 	kv.size = sizeof(kv) + 8;
 	memcpy(area, &kv, sizeof(kv));
 	EXPECT_EQ(3, ring_cmd(&self->r, self->fd, KDS_IOC_GET, area,

@@ -84,6 +84,61 @@ static int knobs_for_fail_nth(void)
 	       kds_write_file(FPA "verbose", "0");
 }
 
+/**
+ * struct injector - what a fixture needs to inject faults
+ * @saved: the knobs as they were, restored at the end
+ * @nth: /proc/thread-self/fail-nth
+ * @mif: /proc/thread-self/make-it-fail (failslab's task filter)
+ * @prob: failslab/probability
+ *
+ * The files are opened before any fault is pending: an open() would then
+ * fail itself.  -1: not open.
+ */
+struct injector {
+	char saved[NR_KNOBS][32];
+	int nth, mif, prob;
+};
+
+static void injector_init(struct injector *in)
+{
+	in->saved[0][0] = '\0';
+	in->nth = -1;
+	in->mif = -1;
+	in->prob = -1;
+}
+
+/* Save the knobs, set them for fail-nth, open the files: 0 or -errno. */
+static int injector_arm(struct injector *in)
+{
+	knobs_save(in->saved);
+	if (knobs_for_fail_nth())
+		return -EIO;
+	in->nth = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	in->mif = open("/proc/thread-self/make-it-fail", O_WRONLY | O_CLOEXEC);
+	in->prob = open(FS "probability", O_WRONLY | O_CLOEXEC);
+	return in->nth < 0 || in->mif < 0 || in->prob < 0 ? -errno : 0;
+}
+
+/* Switch every fault off, close the files, restore the knobs: 0 or -EIO. */
+static int injector_disarm(struct injector *in)
+{
+	int *fds[] = { &in->nth, &in->mif, &in->prob };
+	int ret = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] < 0)
+			continue;
+		if (write(*fds[i], "0", 1) != 1)
+			ret = -EIO;
+		close(*fds[i]);
+		*fds[i] = -1;
+	}
+	if (in->saved[0][0])
+		knobs_restore(in->saved);
+	return ret;
+}
+
 /* Add one test's figures to the program's tally. */
 static void tally(unsigned long faults, unsigned long failed)
 {
@@ -230,10 +285,7 @@ static char rangebuf[1 << 16];
 FIXTURE(faults) {
 	const char *skip;
 	int fd;
-	int nth;	/* /proc/thread-self/fail-nth */
-	int mif;	/* /proc/thread-self/make-it-fail */
-	int prob;	/* failslab/probability */
-	char saved[NR_KNOBS][32];
+	struct injector in;
 	struct kds_snap before, after;
 	struct model base;
 	unsigned long faults, failed, recovered;
@@ -250,21 +302,11 @@ FIXTURE_SETUP(faults)
 	int i;
 
 	self->fd = -1;
-	self->nth = -1;
-	self->mif = -1;
-	self->prob = -1;
-	self->saved[0][0] = '\0';
+	injector_init(&self->in);
 	self->skip = fault_injection_available() ? NULL : NO_FAULTS;
 	if (self->skip)
 		return;
-	knobs_save(self->saved);
-	ASSERT_EQ(0, knobs_for_fail_nth());
-	self->nth = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->nth);
-	self->mif = open("/proc/thread-self/make-it-fail", O_WRONLY | O_CLOEXEC);
-	ASSERT_LE(0, self->mif);
-	self->prob = open(FS "probability", O_WRONLY | O_CLOEXEC);
-	ASSERT_LE(0, self->prob);
+	ASSERT_EQ(0, injector_arm(&self->in));
 	self->fd = kds_open(variant->backend);
 	ASSERT_LE(0, self->fd);
 
@@ -289,18 +331,7 @@ FIXTURE_SETUP(faults)
 
 FIXTURE_TEARDOWN(faults)
 {
-	if (self->nth >= 0) {
-		ASSERT_LT(0, write(self->nth, "0", 1));
-		close(self->nth);
-	}
-	if (self->mif >= 0) {
-		ASSERT_LT(0, write(self->mif, "0", 1));
-		close(self->mif);
-	}
-	if (self->prob >= 0)
-		close(self->prob);
-	if (self->saved[0][0])
-		knobs_restore(self->saved);
+	ASSERT_EQ(0, injector_disarm(&self->in));
 	KDS_TEARDOWN_CLOSE();
 	kds_snap_free(&self->before);
 	kds_snap_free(&self->after);
@@ -552,10 +583,10 @@ static void inject_each(struct __test_metadata *_metadata,
 			ASSERT_LE(0, dfd);
 		}
 
-		set_fail_nth(_metadata, self->nth, n);
+		set_fail_nth(_metadata, self->in.nth, n);
 		ret = run_op(self, op, dfd, &want, &partial);
-		left = get_fail_nth(_metadata, self->nth);
-		set_fail_nth(_metadata, self->nth, 0);
+		left = get_fail_nth(_metadata, self->in.nth);
+		set_fail_nth(_metadata, self->in.nth, 0);
 		if (dfd >= 0)
 			close(dfd);
 
@@ -712,9 +743,9 @@ TEST_F_TIMEOUT(faults, del_whose_allocations_fail_in_a_row_removes_the_key_or_no
 	for (times = 1; times <= 12; times++) {
 		ASSERT_EQ(0, base_store(self->fd));
 		ASSERT_EQ(0, kds_snap_take(variant->backend, &self->before));
-		ASSERT_EQ(0, fail_next_allocations(self->mif, self->prob, times));
+		ASSERT_EQ(0, fail_next_allocations(self->in.mif, self->in.prob, times));
 		ret = kds_del(self->fd, 3);
-		used = stop_failing(self->mif, self->prob, times);
+		used = stop_failing(self->in.mif, self->in.prob, times);
 		ASSERT_LE(0, used);
 		kds_snap_free(&self->after);
 		ASSERT_EQ(0, kds_snap_take(variant->backend, &self->after));
@@ -748,9 +779,9 @@ TEST_F_TIMEOUT(faults, clear_whose_allocations_fail_in_a_row_still_empties_the_s
 			snprintf(val, sizeof(val), "v%d", i);
 			ASSERT_EQ(0, kds_put_str(self->fd, (__u64)i * 7919, val));
 		}
-		ASSERT_EQ(0, fail_next_allocations(self->mif, self->prob, times));
+		ASSERT_EQ(0, fail_next_allocations(self->in.mif, self->in.prob, times));
 		ASSERT_EQ(0, kds_clear(self->fd));
-		used = stop_failing(self->mif, self->prob, times);
+		used = stop_failing(self->in.mif, self->in.prob, times);
 		ASSERT_LE(0, used);
 		self->faults += (unsigned long)used;
 		kds_snap_free(&self->after);
@@ -770,8 +801,7 @@ KDS_RESTORE_DEFAULTS_AT_EXIT();
 FIXTURE(load) {
 	const char *skip;
 	int ko;
-	int nth;
-	char saved[NR_KNOBS][32];
+	struct injector in;
 	unsigned long faults, failed;
 };
 
@@ -781,8 +811,7 @@ FIXTURE_SETUP(load)
 	struct utsname u;
 
 	self->ko = -1;
-	self->nth = -1;
-	self->saved[0][0] = '\0';
+	injector_init(&self->in);
 	self->skip = fault_injection_available() ? NULL : NO_FAULTS;
 	if (self->skip)
 		return;
@@ -790,10 +819,7 @@ FIXTURE_SETUP(load)
 	snprintf(path, sizeof(path), "/lib/modules/%s/extra/kds_hash.ko", u.release);
 	self->ko = open(path, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, self->ko) TH_LOG("%s: %s", path, strerror(errno));
-	knobs_save(self->saved);
-	ASSERT_EQ(0, knobs_for_fail_nth());
-	self->nth = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->nth);
+	ASSERT_EQ(0, injector_arm(&self->in));
 	ASSERT_EQ(0, kds_rmmod_if_loaded("kds_hash"));
 	ASSERT_TRUE(kds_module_loaded("kds"));
 	ASSERT_EQ(0, mlockall(MCL_CURRENT));
@@ -801,12 +827,7 @@ FIXTURE_SETUP(load)
 
 FIXTURE_TEARDOWN(load)
 {
-	if (self->nth >= 0) {
-		ASSERT_LT(0, write(self->nth, "0", 1));
-		close(self->nth);
-	}
-	if (self->saved[0][0])
-		knobs_restore(self->saved);
+	ASSERT_EQ(0, injector_disarm(&self->in));
 	if (self->ko >= 0)
 		close(self->ko);
 	kds_rmmod_if_loaded("kds_hash");
@@ -853,18 +874,18 @@ TEST_F_TIMEOUT(load, kds_hash_init_with_parameters_fails_cleanly_at_every_alloca
 	char line[512];
 
 	NEED_FAULT_INJECTION();
-	total = allocations_of_load(_metadata, self->nth, self->ko, params, &err);
+	total = allocations_of_load(_metadata, self->in.nth, self->ko, params, &err);
 	ASSERT_EQ(0, err);
 	ASSERT_EQ(0, kds_rmmod_if_loaded("kds_hash"));
 
 	for (n = total; n > 0; n--) {
 		kmsg = kds_kmsg_open();
 		ASSERT_LE(0, kmsg);
-		set_fail_nth(_metadata, self->nth, n);
+		set_fail_nth(_metadata, self->in.nth, n);
 		ret = (int)syscall(SYS_finit_module, self->ko, params, 0);
 		ret = ret ? -errno : 0;
-		left = get_fail_nth(_metadata, self->nth);
-		set_fail_nth(_metadata, self->nth, 0);
+		left = get_fail_nth(_metadata, self->in.nth);
+		set_fail_nth(_metadata, self->in.nth, 0);
 		if (!ret) {
 			/* after the init, or an allocator fell back */
 			self->faults += !left;
@@ -898,40 +919,23 @@ TEST_F_TIMEOUT(load, kds_hash_init_with_parameters_fails_cleanly_at_every_alloca
 
 FIXTURE(unload) {
 	const char *skip;
-	char saved[NR_KNOBS][32];
-	int mif, prob;
+	struct injector in;
 	unsigned long faults, failed;
 };
 
 FIXTURE_SETUP(unload)
 {
-	self->mif = -1;
-	self->prob = -1;
-	self->saved[0][0] = '\0';
+	injector_init(&self->in);
 	self->skip = fault_injection_available() ? NULL : NO_FAULTS;
 	if (self->skip)
 		return;
-	knobs_save(self->saved);
-	ASSERT_EQ(0, knobs_for_fail_nth());
-	self->mif = open("/proc/thread-self/make-it-fail", O_WRONLY | O_CLOEXEC);
-	self->prob = open(FS "probability", O_WRONLY | O_CLOEXEC);
-	ASSERT_LE(0, self->mif);
-	ASSERT_LE(0, self->prob);
+	ASSERT_EQ(0, injector_arm(&self->in));
 	ASSERT_EQ(0, kds_restore_defaults());
 }
 
 FIXTURE_TEARDOWN(unload)
 {
-	if (self->mif >= 0) {
-		ASSERT_LT(0, write(self->mif, "0", 1));
-		close(self->mif);
-	}
-	if (self->prob >= 0) {
-		ASSERT_LT(0, write(self->prob, "0", 1));
-		close(self->prob);
-	}
-	if (self->saved[0][0])
-		knobs_restore(self->saved);
+	ASSERT_EQ(0, injector_disarm(&self->in));
 	tally(self->faults, self->failed);
 	if (self->faults)
 		TH_LOG("unload: %lu faults injected", self->faults);
@@ -958,9 +962,9 @@ TEST_F_TIMEOUT(unload, unload_whose_allocations_fail_still_frees_every_entry, FA
 		}
 		close(fd);
 		kds_module_of(mod, sizeof(mod), kds_backends[b]);
-		ASSERT_EQ(0, fail_next_allocations(self->mif, self->prob, 8));
+		ASSERT_EQ(0, fail_next_allocations(self->in.mif, self->in.prob, 8));
 		ret = (int)syscall(SYS_delete_module, mod, O_NONBLOCK);
-		used = stop_failing(self->mif, self->prob, 8);
+		used = stop_failing(self->in.mif, self->in.prob, 8);
 		ASSERT_EQ(0, ret) TH_LOG("%s: %s", mod, strerror(errno));
 		ASSERT_LE(0, used);
 		self->faults += (unsigned long)used;

@@ -146,17 +146,25 @@ static inline int kds_ioctl(int fd, unsigned long cmd, void *arg)
 	return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
 }
 
-static inline int kds_put_flags(int fd, __u64 key, const void *val,
-				__u32 len, __u32 flags)
+/* A struct kds_kv of the current size for @key and the buffer @buf. */
+static inline struct kds_kv kds_kv_of(__u64 key, const void *buf, __u32 len)
 {
 	struct kds_kv kv = {
 		.size = sizeof(kv),
-		.flags = flags,
 		.key = key,
-		.value = kds_ptr(val),
+		.value = kds_ptr(buf),
 		.value_len = len,
 	};
 
+	return kv;
+}
+
+static inline int kds_put_flags(int fd, __u64 key, const void *val,
+				__u32 len, __u32 flags)
+{
+	struct kds_kv kv = kds_kv_of(key, val, len);
+
+	kv.flags = flags;
 	return kds_ioctl(fd, KDS_IOC_PUT, &kv);
 }
 
@@ -173,12 +181,7 @@ static inline int kds_put_str(int fd, __u64 key, const char *val)
 /* KDS_IOC_GET into @buf of @cap bytes; *@len gets value_len (also on ERANGE). */
 static inline int kds_get(int fd, __u64 key, void *buf, __u32 cap, __u32 *len)
 {
-	struct kds_kv kv = {
-		.size = sizeof(kv),
-		.key = key,
-		.value = kds_ptr(buf),
-		.value_len = cap,
-	};
+	struct kds_kv kv = kds_kv_of(key, buf, cap);
 	int ret;
 
 	ret = kds_ioctl(fd, KDS_IOC_GET, &kv);
