@@ -270,5 +270,6 @@ void kds_store_forget(struct kds_store *s, u32 len);
 void kds_store_resize(struct kds_store *s, u32 old_len, u32 new_len);
 void *kds_entry_alloc(size_t size);
 void kds_entry_free(const void *entry);
+bool kds_entry_keep_apart(size_t head, size_t ptr, u32 len);
 
 #endif /* _KDS_H */

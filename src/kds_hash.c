@@ -11,8 +11,8 @@
  *
  * Readers (get, iter, shape) take no lock: they walk a chain under
  * rcu_read_lock() and only memcpy.  Writers are serialised by one spinlock
- * and free what they unlink with kvfree_rcu(), after every reader that
- * could still see it has left its read-side section.
+ * and free what they unlink with kvfree_rcu() or call_rcu(), after every
+ * reader that could still see it has left its read-side section.
  *
  * A walk visits bucket after bucket and, within a bucket, keys in
  * ascending order: its cursor is (bucket, first key to visit there).
@@ -56,19 +56,30 @@ module_param(hashfn, charp, 0444);
 MODULE_PARM_DESC(hashfn, "bucket hash: hash_64 (default, multiplicative) or jhash");
 
 /**
- * struct kds_hash_entry - one key and its value: a single allocation
+ * struct kds_hash_entry - one key and its value
  * @node: link on its bucket's chain
- * @rcu: for kvfree_rcu() once unlinked
+ * @rcu: for freeing once unlinked
  * @key: the key
- * @len: bytes in @data
- * @data: the value
+ * @len: bytes of the value
+ * @apart: the value is in an allocation of its own, at @ext
+ * @ext: the value, when @apart
+ * @data: the value, when not @apart
+ *
+ * A value is kept in the entry's own allocation when that costs no more
+ * memory than two allocations; otherwise (a 1-KiB value would round the
+ * entry up to 2 KiB) the entry holds a pointer to an allocation of the
+ * value's exact size.  See kds_entry_keep_apart().
  */
 struct kds_hash_entry {
 	struct hlist_node node;
 	struct rcu_head rcu;
 	u64 key;
 	u32 len;
-	u8 data[];
+	bool apart;
+	union {
+		u8 *ext;
+		DECLARE_FLEX_ARRAY(u8, data);
+	};
 };
 
 /**
@@ -83,7 +94,7 @@ struct kds_hash {
 	 * @lock serialises writers: put, del and clear change the chains
 	 * only while holding it.  Taken in process context, never from an
 	 * interrupt; holders do not sleep (allocation happens before, and
-	 * freeing is deferred with kvfree_rcu()).  Readers never take it.
+	 * freeing is deferred past a grace period).  Readers never take it.
 	 */
 	spinlock_t lock;
 	/*
@@ -107,6 +118,66 @@ static u32 kds_hash_bucket(const struct kds_hash *h, u64 key)
 static u32 kds_hash_nr_buckets(const struct kds_hash *h)
 {
 	return BIT(h->bits);
+}
+
+static const u8 *kds_hash_value(const struct kds_hash_entry *e)
+{
+	return e->apart ? e->ext : e->data;
+}
+
+/* An entry holding a copy of @val, not yet on a chain; NULL if no memory. */
+static struct kds_hash_entry *kds_hash_entry_new(u64 key, const void *val,
+						 u32 len)
+{
+	size_t head = offsetof(struct kds_hash_entry, data);
+	struct kds_hash_entry *e;
+	u8 *ext = NULL;
+
+	if (kds_entry_keep_apart(head, sizeof(e->ext), len)) {
+		ext = kds_entry_alloc(len);
+		if (!ext)
+			return NULL;
+		e = kds_entry_alloc(sizeof(*e));
+	} else {
+		e = kds_entry_alloc(head + len);
+	}
+	if (!e) {
+		kds_entry_free(ext);
+		return NULL;
+	}
+	e->key = key;
+	e->len = len;
+	e->apart = ext;
+	if (ext)
+		e->ext = ext;
+	memcpy((void *)kds_hash_value(e), val, len);
+	return e;
+}
+
+/* Free an entry that no reader can have seen. */
+static void kds_hash_entry_drop(struct kds_hash_entry *e)
+{
+	if (e->apart)
+		kds_entry_free(e->ext);
+	kds_entry_free(e);
+}
+
+static void kds_hash_entry_free_rcu(struct rcu_head *rcu)
+{
+	kds_hash_entry_drop(container_of(rcu, struct kds_hash_entry, rcu));
+}
+
+/*
+ * Free an unlinked entry once every reader that could still see it has
+ * left its read-side section.  A value kept apart needs a callback of
+ * this module: kds_hash_destroy() waits for those with rcu_barrier().
+ */
+static void kds_hash_entry_free(struct kds_hash_entry *e)
+{
+	if (e->apart)
+		call_rcu(&e->rcu, kds_hash_entry_free_rcu);
+	else
+		kvfree_rcu(e, rcu);
 }
 
 static struct kds_hash_entry *kds_hash_find_locked(struct kds_hash *h,
@@ -175,12 +246,9 @@ static int kds_hash_put(struct kds_store *s, u64 key, const void *val,
 	struct kds_hash_entry *e, *old;
 	int ret;
 
-	e = kds_entry_alloc(struct_size(e, data, len));
+	e = kds_hash_entry_new(key, val, len);
 	if (!e)
 		return -ENOMEM;
-	e->key = key;
-	e->len = len;
-	memcpy(e->data, val, len);
 
 	spin_lock(&h->lock);
 	old = kds_hash_find_locked(h, head, key);
@@ -202,12 +270,12 @@ static int kds_hash_put(struct kds_store *s, u64 key, const void *val,
 	spin_unlock(&h->lock);
 
 	if (old)
-		kvfree_rcu(old, rcu);
+		kds_hash_entry_free(old);
 	return 0;
 
 err_unlock:
 	spin_unlock(&h->lock);
-	kds_entry_free(e);
+	kds_hash_entry_drop(e);
 	return ret;
 }
 
@@ -221,7 +289,7 @@ static long kds_hash_get(struct kds_store *s, u64 key, void *buf, u32 cap)
 	rcu_read_lock();
 	hlist_for_each_entry_rcu(e, head, node) {
 		if (e->key == key) {
-			memcpy(buf, e->data, min(cap, e->len));
+			memcpy(buf, kds_hash_value(e), min(cap, e->len));
 			ret = e->len;
 			break;
 		}
@@ -246,7 +314,7 @@ static int kds_hash_del(struct kds_store *s, u64 key)
 
 	if (!e)
 		return -ENOENT;
-	kvfree_rcu(e, rcu);
+	kds_hash_entry_free(e);
 	return 0;
 }
 
@@ -261,7 +329,7 @@ static void kds_hash_empty_bucket(struct kds_store *s, struct kds_hash *h,
 	hlist_for_each_entry_safe(e, tmp, head, node) {
 		hlist_del_rcu(&e->node);
 		kds_store_forget(s, e->len);
-		kvfree_rcu(e, rcu);
+		kds_hash_entry_free(e);
 	}
 }
 
@@ -287,15 +355,15 @@ static void kds_hash_clear(struct kds_store *s)
 }
 
 /*
- * No caller is left and every entry still on a chain goes through
- * kvfree_rcu(), which runs no code of this module: nothing has to be
- * waited for before the module text goes away.
+ * No caller is left.  An entry whose value is kept apart is freed by a
+ * callback of this module: wait for those before the module text goes.
  */
 static void kds_hash_destroy(struct kds_store *s)
 {
 	struct kds_hash *h = kds_priv(s);
 
 	kds_hash_clear(s);
+	rcu_barrier();
 	kvfree(h->buckets);
 	kfree(h);
 }
@@ -341,7 +409,7 @@ static void kds_hash_iter(struct kds_store *s, struct kds_iter *it)
 			next_b = b;
 			next_from = e->key + 1;
 		}
-		if (!kds_iter_emit(it, e->key, e->data, e->len,
+		if (!kds_iter_emit(it, e->key, kds_hash_value(e), e->len,
 				   next_b, next_from))
 			goto unlock;
 		b = next_b;
