@@ -216,4 +216,7 @@ main() {
 	[ "$nfail" -eq 0 ]
 }
 
-main "$@"
+# bench/profile.sh sources this file for its functions.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	main "$@"
+fi
