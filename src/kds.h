@@ -30,6 +30,7 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
+#include <linux/string.h>
 #include <linux/atomic.h>
 #include <linux/types.h>
 #include <uapi/linux/kds.h>
@@ -265,11 +266,61 @@ static void __exit ops##_module_exit(void)				\
 }									\
 module_exit(ops##_module_exit)
 
+/**
+ * kds_value_copy - copy a value out of a backend's entry
+ * @dst: the core's buffer
+ * @src: the value
+ * @len: bytes to copy
+ *
+ * memcpy() for the short values most stores hold.  From 8 to 32 bytes it
+ * moves two or four words, the last one overlapping the one before, with
+ * no call and no string instruction (the kernel's memcpy() is an
+ * out-of-line "rep movsb", whose start-up outweighs a copy this short);
+ * any other length goes to memcpy().
+ */
+static __always_inline void kds_value_copy(void *dst, const void *src,
+					   size_t len)
+{
+	u64 a, b, y, z;
+
+	if (len < 8 || len > 32) {
+		memcpy(dst, src, len);
+		return;
+	}
+	memcpy(&a, src, 8);
+	memcpy(&z, src + len - 8, 8);
+	if (len > 16) {
+		memcpy(&b, src + 8, 8);
+		memcpy(&y, src + len - 16, 8);
+		memcpy(dst + 8, &b, 8);
+		memcpy(dst + len - 16, &y, 8);
+	}
+	memcpy(dst, &a, 8);
+	memcpy(dst + len - 8, &z, 8);
+}
+
 bool kds_store_admit(struct kds_store *s, u32 len);
 void kds_store_forget(struct kds_store *s, u32 len);
 void kds_store_resize(struct kds_store *s, u32 old_len, u32 new_len);
 void *kds_entry_alloc(size_t size);
 void kds_entry_free(const void *entry);
-bool kds_entry_keep_apart(size_t head, size_t ptr, u32 len);
+bool __kds_entry_keep_apart(size_t head, size_t ptr, u32 len);
+
+/* An entry of at most this many bytes keeps its value inline. */
+#define KDS_ENTRY_INLINE_MAX	256
+
+/**
+ * kds_entry_keep_apart - should a value live apart from its entry?
+ * @head: bytes of the entry before an inline value
+ * @ptr: bytes the entry needs instead to point to a value kept apart
+ * @len: the value's length
+ *
+ * Return: true when the value should have an allocation of its own.
+ */
+static inline bool kds_entry_keep_apart(size_t head, size_t ptr, u32 len)
+{
+	return head + len > KDS_ENTRY_INLINE_MAX &&
+	       __kds_entry_keep_apart(head, ptr, len);
+}
 
 #endif /* _KDS_H */

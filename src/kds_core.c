@@ -117,24 +117,28 @@ static size_t kds_entry_footprint(size_t size)
 }
 
 /**
- * kds_entry_keep_apart - should a value live apart from its entry?
+ * __kds_entry_keep_apart - should a value live apart from its entry?
  * @head: bytes of the entry before an inline value
  * @ptr: bytes the entry needs instead to point to a value kept apart
  * @len: the value's length
  *
  * The slab rounds an allocation up to its size class: a header of a few
  * dozen bytes with a 1-KiB value in one allocation takes 2 KiB, while the
- * two apart take 64 bytes and exactly 1 KiB.
+ * two apart take 64 bytes and exactly 1 KiB.  Entries up to
+ * KDS_ENTRY_INLINE_MAX bytes stay whole without asking (see
+ * kds_entry_keep_apart()): the few bytes saved there are not worth a
+ * second allocation and a pointer to follow on every lookup.
  *
  * Return: true when one allocation of @head + @len bytes would take more
- * memory than one of @head + @ptr and one of @len.
+ * than KDS_ENTRY_INLINE_MAX and more memory than one of @head + @ptr and
+ * one of @len.
  */
-bool kds_entry_keep_apart(size_t head, size_t ptr, u32 len)
+bool __kds_entry_keep_apart(size_t head, size_t ptr, u32 len)
 {
 	return kds_entry_footprint(head + len) >
 	       kds_entry_footprint(head + ptr) + kds_entry_footprint(len);
 }
-EXPORT_SYMBOL_GPL(kds_entry_keep_apart);
+EXPORT_SYMBOL_GPL(__kds_entry_keep_apart);
 
 /**
  * kds_entry_free - free an entry from kds_entry_alloc()

@@ -123,15 +123,32 @@ out_free_val:
 /*
  * Copy @len bytes of a value from the stack to user address @uval: one
  * access check, then plain stores (no call, no object-size walk: @val is
- * our own buffer and @len is at most its size).
+ * our own buffer and @len is at most its size).  From 8 to 32 bytes, two
+ * or four words, the last one overlapping the one before, as in
+ * kds_value_copy().
  */
-static int kds_value_to_user(u64 uval, const void *val, u32 len)
+static __always_inline int kds_value_to_user(u64 uval, const void *val,
+					     u32 len)
 {
-	void __user *dst = u64_to_user_ptr(uval);
+	u8 __user *dst = u64_to_user_ptr(uval);
+	u64 a, b, y, z;
 
 	if (!user_access_begin(dst, len))
 		return -EFAULT;
-	unsafe_copy_to_user(dst, val, len, efault);
+	if (len < 8 || len > 32) {
+		unsafe_copy_to_user(dst, val, len, efault);
+	} else {
+		memcpy(&a, val, 8);
+		memcpy(&z, val + len - 8, 8);
+		if (len > 16) {
+			memcpy(&b, val + 8, 8);
+			memcpy(&y, val + len - 16, 8);
+			unsafe_put_user(b, (u64 __user *)(dst + 8), efault);
+			unsafe_put_user(y, (u64 __user *)(dst + len - 16), efault);
+		}
+		unsafe_put_user(a, (u64 __user *)dst, efault);
+		unsafe_put_user(z, (u64 __user *)(dst + len - 8), efault);
+	}
 	user_access_end();
 	return 0;
 efault:
@@ -179,7 +196,7 @@ out_free_heap:
 }
 
 /**
- * kds_user_get - get @key's value to user space
+ * __kds_user_get - get @key's value to user space
  * @s: the store
  * @key: the key
  * @uval: user address of the caller's buffer
@@ -192,7 +209,8 @@ out_free_heap:
  * Return: 0; -ENOENT; -ERANGE if the value is longer than the buffer
  * (*@len then holds its length, nothing is copied); -EFAULT; -ENOMEM.
  */
-int kds_user_get(struct kds_store *s, u64 key, u64 uval, u32 *len)
+static __always_inline int __kds_user_get(struct kds_store *s, u64 key,
+					  u64 uval, u32 *len)
 {
 	u8 stack[KDS_STACK_VALUE] __uninitialized;
 	long vlen;
@@ -214,6 +232,12 @@ int kds_user_get(struct kds_store *s, u64 key, u64 uval, u32 *len)
 	if (!ret)
 		*len = vlen;
 	return ret;
+}
+
+/* kds_user_get() for the other files: __kds_user_get() out of line. */
+int kds_user_get(struct kds_store *s, u64 key, u64 uval, u32 *len)
+{
+	return __kds_user_get(s, key, uval, len);
 }
 
 /*
@@ -245,14 +269,17 @@ static __always_inline int kds_kv_fetch(struct kds_kv *kv,
 {
 	u32 user_size;
 
+	u64 *w = (u64 *)kv;
+	const u64 __user *uw = (const u64 __user *)ukv;
+
+	BUILD_BUG_ON(sizeof(*kv) != 4 * sizeof(*w));
 	if (!user_access_begin(ukv, sizeof(*ukv)))
 		goto slow;
-	unsafe_get_user(kv->size, &ukv->size, fault);
-	unsafe_get_user(kv->flags, &ukv->flags, fault);
-	unsafe_get_user(kv->key, &ukv->key, fault);
-	unsafe_get_user(kv->value, &ukv->value, fault);
-	unsafe_get_user(kv->value_len, &ukv->value_len, fault);
-	unsafe_get_user(kv->reserved, &ukv->reserved, fault);
+	/* four words, byte for byte: the struct's fields on any endianness */
+	unsafe_get_user(w[0], &uw[0], fault);
+	unsafe_get_user(w[1], &uw[1], fault);
+	unsafe_get_user(w[2], &uw[2], fault);
+	unsafe_get_user(w[3], &uw[3], fault);
 	user_access_end();
 	if (likely(kv->size == sizeof(*kv)))
 		return 0;
@@ -290,7 +317,7 @@ static int kds_ioctl_get(struct kds_store *s, struct kds_kv __user *ukv)
 	if (kv.flags || kv.reserved)
 		return -EINVAL;
 	cap = kv.value_len;
-	ret = kds_user_get(s, kv.key, kv.value, &kv.value_len);
+	ret = __kds_user_get(s, kv.key, kv.value, &kv.value_len);
 	if (ret && ret != -ERANGE)
 		return ret;
 	/*
@@ -316,7 +343,8 @@ static int kds_ioctl_del(struct kds_store *s, struct kds_kv __user *ukv)
 }
 
 /* Run one operation of a batch; its outcome. */
-static int kds_batch_run(struct kds_store *s, struct kds_batch_op *op)
+static __always_inline int kds_batch_run(struct kds_store *s,
+					 struct kds_batch_op *op)
 {
 	if (op->reserved)
 		return -EINVAL;
@@ -324,7 +352,7 @@ static int kds_batch_run(struct kds_store *s, struct kds_batch_op *op)
 	case KDS_OP_PUT:
 		return kds_user_put(s, op->key, op->value, op->value_len, 0);
 	case KDS_OP_GET:
-		return kds_user_get(s, op->key, op->value, &op->value_len);
+		return __kds_user_get(s, op->key, op->value, &op->value_len);
 	case KDS_OP_DEL:
 		if (op->value || op->value_len)
 			return -EINVAL;
@@ -332,6 +360,13 @@ static int kds_batch_run(struct kds_store *s, struct kds_batch_op *op)
 	default:
 		return -EINVAL;
 	}
+}
+
+/* kds_batch_run() out of line, for the op-by-op path. */
+static noinline int kds_batch_run_slow(struct kds_store *s,
+				       struct kds_batch_op *op)
+{
+	return kds_batch_run(s, op);
 }
 
 /*
@@ -347,7 +382,7 @@ static int kds_batch_one(struct kds_store *s, struct kds_batch_op *op,
 
 	ret = copy_struct_from_user(op, sizeof(*op), uop, op_size);
 	if (!ret)
-		*result = kds_batch_run(s, op);
+		*result = kds_batch_run_slow(s, op);
 	return ret;
 }
 
@@ -357,14 +392,18 @@ static int kds_batch_fetch(struct kds_batch_op *ops,
 {
 	u32 i;
 
+	u64 *w = (u64 *)ops;
+	const u64 __user *uw = (const u64 __user *)uops;
+
+	/* n operations of four words each, copied byte for byte */
+	BUILD_BUG_ON(sizeof(*ops) != 4 * sizeof(*w));
 	if (!user_access_begin(uops, n * sizeof(*uops)))
 		return -EFAULT;
-	for (i = 0; i < n; i++) {
-		unsafe_get_user(ops[i].op, &uops[i].op, efault);
-		unsafe_get_user(ops[i].key, &uops[i].key, efault);
-		unsafe_get_user(ops[i].value, &uops[i].value, efault);
-		unsafe_get_user(ops[i].value_len, &uops[i].value_len, efault);
-		unsafe_get_user(ops[i].reserved, &uops[i].reserved, efault);
+	for (i = 0; i < 4 * n; i += 4) {
+		unsafe_get_user(w[i], &uw[i], efault);
+		unsafe_get_user(w[i + 1], &uw[i + 1], efault);
+		unsafe_get_user(w[i + 2], &uw[i + 2], efault);
+		unsafe_get_user(w[i + 3], &uw[i + 3], efault);
 	}
 	user_access_end();
 	return 0;

@@ -144,7 +144,7 @@ static long kds_mt_get(struct kds_store *s, u64 key, void *buf, u32 cap)
 	rcu_read_lock();
 	e = mtree_load(&m->mt, key);
 	if (e) {
-		memcpy(buf, e->data, min(cap, e->len));
+		kds_value_copy(buf, e->data, min(cap, e->len));
 		ret = e->len;
 	}
 	rcu_read_unlock();

@@ -173,7 +173,7 @@ static long kds_rb_get(struct kds_store *s, u64 key, void *buf, u32 cap)
 	read_lock(&t->lock);
 	e = kds_rb_find(t, key);
 	if (e) {
-		memcpy(buf, e->data, min(cap, e->len));
+		kds_value_copy(buf, e->data, min(cap, e->len));
 		ret = e->len;
 	}
 	read_unlock(&t->lock);

@@ -133,7 +133,7 @@ static long kds_xa_get(struct kds_store *s, u64 key, void *buf, u32 cap)
 	rcu_read_lock();
 	e = xa_load(&x->xa, key);
 	if (e) {
-		memcpy(buf, e->data, min(cap, e->len));
+		kds_value_copy(buf, e->data, min(cap, e->len));
 		ret = e->len;
 	}
 	rcu_read_unlock();
