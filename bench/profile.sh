@@ -14,7 +14,8 @@
 # boot of its own and cached: Debian ships no System.map) and the kds
 # modules' symbols of the same boot.  Writes build/profile/PROFILE.md and
 # the raw trace build/profile/<step>.pcs (a line per instruction: pc, and
-# rax before it, which gives the return values).
+# rax before it, which gives the return values).  A run of every step on
+# the bench's line (6.1) also copies the report to bench/PROFILE.md.
 #
 # Environment:
 #   PROFILE_KERNEL=6.1   kernel line
@@ -126,6 +127,11 @@ main() {
 		"${step_opt[@]}" --out "$out" \
 		--qemu "$(qemu-system-x86_64 --version | head -n 1)" \
 		--seconds $(($(date +%s) - started)) || die "report: bench/profile.py failed"
+	# The full profile of the bench's kernel line goes beside RESULTS.md.
+	if [ -z "$steps" ] && [ "$line" = 6.1 ]; then
+		cp "$out/PROFILE.md" "$bench/PROFILE.md"
+		note "copied to $bench/PROFILE.md"
+	fi
 	printf '\nreport: %s/PROFILE.md; pcs: %s/<step>.pcs\ntime: %ds\n' "$out" "$out" \
 		$(($(date +%s) - started))
 }

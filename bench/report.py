@@ -253,7 +253,12 @@ class Report:
                " `BPF_MAP_TYPE_HASH` of u64 keys and values of the same size,"
                " filled with the same keys in the same order.  Keys: `seq` ="
                " 1..N visited in order; `rand` = N seeded random 64-bit keys"
-               " (a bijective mix of the index).  A get-miss looks up keys"
+               " (a bijective mix of the index).  Each sample of get-hit"
+               " looks up a window of consecutive keys of that order; the"
+               " windows of the samples start at even intervals across the"
+               " N keys, so keys put early and late are both measured (a"
+               " hash chain holds its newest entries first, a list its"
+               " oldest).  A get-miss looks up keys"
                " that are absent (`seq`: just past the end).  A put inserts"
                " fresh keys into a store of N, the del that follows removes"
                " them.")

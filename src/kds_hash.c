@@ -107,7 +107,7 @@ struct kds_hash {
 	bool use_jhash;
 };
 
-static u32 kds_hash_bucket(const struct kds_hash *h, u64 key)
+static __always_inline u32 kds_hash_bucket(const struct kds_hash *h, u64 key)
 {
 	if (h->use_jhash)
 		return jhash_2words(lower_32_bits(key), upper_32_bits(key), 0) &

@@ -35,7 +35,8 @@ static int kds_uring_kv(struct kds_kv *kv, struct io_uring_cmd *ioucmd,
 	*kv = *(const struct kds_kv *)area;
 	if (kv->size < sizeof(*kv) || kv->size > KDS_URING_CMD_AREA)
 		return -EINVAL;
-	if (memchr_inv(area + sizeof(*kv), 0, kv->size - sizeof(*kv)))
+	if (kv->size > sizeof(*kv) &&
+	    memchr_inv(area + sizeof(*kv), 0, kv->size - sizeof(*kv)))
 		return -E2BIG;
 	return 0;
 }

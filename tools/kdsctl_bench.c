@@ -1177,11 +1177,18 @@ static int empty(struct target *t, uint32_t vsize, uint64_t cap)
 
 /* ---- one group of figures: get-hit, get-miss, put, del ------------------- */
 
-/* The keys of sample @s of get-hit: a window of @ops present keys. */
+/*
+ * The keys of sample @s of get-hit: a window of @ops present keys, in the
+ * order of the key list.  The windows of the warm-up and timed samples
+ * start at even intervals across the N keys, so that a structure whose
+ * cost depends on when a key went in (a hash chain holds its newest
+ * entries first, a list its oldest) is measured across the whole store,
+ * not only on the keys put first.
+ */
 static void hit_window(struct bench *b, uint64_t n, unsigned int s,
 		       uint64_t ops)
 {
-	uint64_t i, off = (uint64_t)s * ops % n;
+	uint64_t i, off = (uint64_t)s * n / (b->warmup + b->samples);
 
 	for (i = 0; i < ops; i++)
 		b->win[i] = b->keys[(off + i) % n];
@@ -1486,7 +1493,9 @@ static void group_kloop(struct bench *b, struct target *t, uint64_t n,
 	for (s = 0; s < b->warmup + b->samples; s++) {
 		uint64_t start[NR_OPS], hits = 0, want[NR_OPS];
 
-		start[OP_GET_HIT] = (uint64_t)s * ops % (n - ops + 1);
+		/* windows spread across the keys, as in hit_window() */
+		start[OP_GET_HIT] = (uint64_t)s * (n - ops + 1) /
+				    (b->warmup + b->samples);
 		start[OP_GET_MISS] = order == BENCH_SEQ ? n : BENCH_MISS;
 		start[OP_PUT] = order == BENCH_SEQ ? n : BENCH_FRESH;
 		start[OP_DEL] = start[OP_PUT];
