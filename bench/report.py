@@ -12,6 +12,7 @@ library needed.
 """
 
 import argparse
+import os
 import math
 import sys
 from datetime import datetime, timezone
@@ -433,7 +434,9 @@ class Report:
                            " forbids copying to user space inside the RCU"
                            " read-side section), and a value longer than the"
                            " ioctl's 256-byte stack buffer is looked up"
-                           " twice around a kvmalloc().  Under icount a"
+                           " twice: the first lookup only learns its length,"
+                           " the second copies it into a kvmalloc() buffer"
+                           " of that size.  Under icount a"
                            " `rep movs` copy counts one instruction per"
                            " iteration, so copies weigh more here than on"
                            " hardware.")
@@ -454,7 +457,11 @@ class Report:
                        " operation still pays the backend's indirect call"
                        " (a retpoline here), the RCU read-side section, the"
                        " counters and its own copy to user space; 0.25x the"
-                       f" no-op is {ins(0.25 * self.noop)}{kk}.")
+                       f" no-op is {ins(0.25 * self.noop)}{kk}.  The profile"
+                       " (below) counts, per operation of a batch of 64,"
+                       " the core's loop (read the operation, call the"
+                       " backend, copy out, answer) and the backend's"
+                       " lookup with its RCU section separately.")
         u32 = r.median("uring-get-hit", "hash", n, vs, 32, order)
         nop32 = r.median("uring-nop", "-", "-", "-", 32)
         if u32 and nop32:
@@ -479,9 +486,11 @@ class Report:
         if mems:
             m = mems[-1]
             out.append(f"Memory with {big}-byte values:"
-                       f" {m['note'].split(';')[1].strip()}: one allocation"
-                       " holds the entry header and the value, and kmalloc"
-                       " rounds it up to the next power of two.")
+                       f" {m['note'].split(';')[1].strip()}: kds_hash keeps"
+                       " a value that would round its entry up to the next"
+                       " slab size class in an allocation of its own"
+                       " (kds_entry_keep_apart()); the other backends keep"
+                       " every value in the entry's allocation.")
         ctl = self.scale_control()
         if ctl is not None:
             load = f" (host load: {self.a.host_load})" if self.a.host_load \
@@ -492,6 +501,15 @@ class Report:
                        " the two vCPU threads of QEMU run, so the column"
                        " `ratio / getppid ratio` of the scaling table is the"
                        " backend's own share.")
+        prof = os.path.join(os.path.dirname(os.path.abspath(
+            self.a.markdown)), "PROFILE.md")
+        if os.path.exists(prof):
+            out.append("Where the instructions go, function by function,"
+                       " for one noop, get, put, del, batch of 64 gets and"
+                       " submit of 32 uring_cmd gets and 32 NOPs:"
+                       " [PROFILE.md](PROFILE.md), written by `make profile`"
+                       " (the same kernel under icount, one call of each"
+                       " single-stepped through QEMU's gdb stub).")
         self.w("What the figures say about the misses:")
         self.w()
         for o in out:

@@ -77,8 +77,9 @@ struct kds_shape {
  *	value.  With KDS_PUT_NOREPLACE in @flags, -EEXIST if present.
  *	Returns 0, -ENOSPC (kds_store_admit() said no), -EEXIST or -ENOMEM,
  *	and leaves the store unchanged on error.
- * @get: copy min(@cap, value length) bytes of @key's value to @buf and
- *	return the value length, or -ENOENT.
+ * @get: copy @key's value to @buf if it fits in @cap bytes (a longer one
+ *	is not copied at all) and return the value length, or -ENOENT;
+ *	kds_value_out() does the first part.
  * @del: remove @key: 0 or -ENOENT.
  * @clear: remove every entry.
  * @iter: call kds_iter_emit() for each entry at or after the cursor in
@@ -297,6 +298,27 @@ static __always_inline void kds_value_copy(void *dst, const void *src,
 	}
 	memcpy(dst, &a, 8);
 	memcpy(dst + len - 8, &z, 8);
+}
+
+/**
+ * kds_value_out - hand a value found by a backend's get to the core
+ * @buf: the core's buffer
+ * @cap: its size
+ * @val: the value
+ * @len: its length
+ *
+ * A value longer than @cap is not copied at all: the core, told its
+ * length, asks again with a buffer that size (copying a part would be
+ * wasted work).
+ *
+ * Return: @len, for the get to return.
+ */
+static __always_inline long kds_value_out(void *buf, u32 cap, const void *val,
+					  u32 len)
+{
+	if (len <= cap)
+		kds_value_copy(buf, val, len);
+	return len;
 }
 
 bool kds_store_admit(struct kds_store *s, u32 len);

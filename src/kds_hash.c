@@ -289,8 +289,7 @@ static long kds_hash_get(struct kds_store *s, u64 key, void *buf, u32 cap)
 	rcu_read_lock();
 	hlist_for_each_entry_rcu(e, head, node) {
 		if (e->key == key) {
-			kds_value_copy(buf, kds_hash_value(e), min(cap, e->len));
-			ret = e->len;
+			ret = kds_value_out(buf, cap, kds_hash_value(e), e->len);
 			break;
 		}
 	}

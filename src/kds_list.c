@@ -140,10 +140,8 @@ static long kds_list_get(struct kds_store *s, u64 key, void *buf, u32 cap)
 
 	down_read(&l->lock);
 	e = kds_list_find(l, key);
-	if (e) {
-		kds_value_copy(buf, e->data, min(cap, e->len));
-		ret = e->len;
-	}
+	if (e)
+		ret = kds_value_out(buf, cap, e->data, e->len);
 	up_read(&l->lock);
 	return ret;
 }

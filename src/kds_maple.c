@@ -143,10 +143,8 @@ static long kds_mt_get(struct kds_store *s, u64 key, void *buf, u32 cap)
 
 	rcu_read_lock();
 	e = mtree_load(&m->mt, key);
-	if (e) {
-		kds_value_copy(buf, e->data, min(cap, e->len));
-		ret = e->len;
-	}
+	if (e)
+		ret = kds_value_out(buf, cap, e->data, e->len);
 	rcu_read_unlock();
 	return ret;
 }

@@ -172,10 +172,8 @@ static long kds_rb_get(struct kds_store *s, u64 key, void *buf, u32 cap)
 
 	read_lock(&t->lock);
 	e = kds_rb_find(t, key);
-	if (e) {
-		kds_value_copy(buf, e->data, min(cap, e->len));
-		ret = e->len;
-	}
+	if (e)
+		ret = kds_value_out(buf, cap, e->data, e->len);
 	read_unlock(&t->lock);
 	return ret;
 }

@@ -132,10 +132,8 @@ static long kds_xa_get(struct kds_store *s, u64 key, void *buf, u32 cap)
 
 	rcu_read_lock();
 	e = xa_load(&x->xa, key);
-	if (e) {
-		kds_value_copy(buf, e->data, min(cap, e->len));
-		ret = e->len;
-	}
+	if (e)
+		ret = kds_value_out(buf, cap, e->data, e->len);
 	rcu_read_unlock();
 	return ret;
 }

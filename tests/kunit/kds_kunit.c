@@ -289,17 +289,21 @@ static void kds_test_get_of_a_missing_key_is_enoent(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, t->ops->get(t->s, 3, buf, sizeof(buf)), -ENOENT);
 }
 
-static void kds_test_get_copies_at_most_cap_and_returns_the_length(struct kunit *test)
+static void kds_test_get_copies_a_value_only_if_it_fits(struct kunit *test)
 {
 	struct kds_test *t = test->priv;
-	char buf[8];
+	char buf[12];
 
 	memset(buf, '#', sizeof(buf));
 	KUNIT_EXPECT_EQ(test, kds_test_put(t, 7, "abcdefghij"), 0);
+	/* too long for the buffer: its length, and nothing copied */
 	KUNIT_EXPECT_EQ(test, t->ops->get(t->s, 7, buf, 4), 10);
-	KUNIT_EXPECT_MEMEQ(test, buf, "abcd####", 8);
-	KUNIT_EXPECT_EQ(test, t->ops->get(t->s, 7, buf, 0), 10);
-	KUNIT_EXPECT_MEMEQ(test, buf, "abcd####", 8);
+	KUNIT_EXPECT_MEMEQ(test, buf, "############", 12);
+	KUNIT_EXPECT_EQ(test, t->ops->get(t->s, 7, buf, 9), 10);
+	KUNIT_EXPECT_MEMEQ(test, buf, "############", 12);
+	/* exactly the buffer's size: copied, and not a byte past it */
+	KUNIT_EXPECT_EQ(test, t->ops->get(t->s, 7, buf, 10), 10);
+	KUNIT_EXPECT_MEMEQ(test, buf, "abcdefghij##", 12);
 }
 
 static void kds_test_empty_value_is_a_value(struct kunit *test)
@@ -820,7 +824,7 @@ static void kds_test_shape_follows_the_contents(struct kunit *test)
 static struct kunit_case kds_backend_cases[] = {
 	KUNIT_CASE_PARAM(kds_test_put_then_get_returns_the_value, kds_backend_gen_params),
 	KUNIT_CASE_PARAM(kds_test_get_of_a_missing_key_is_enoent, kds_backend_gen_params),
-	KUNIT_CASE_PARAM(kds_test_get_copies_at_most_cap_and_returns_the_length,
+	KUNIT_CASE_PARAM(kds_test_get_copies_a_value_only_if_it_fits,
 			 kds_backend_gen_params),
 	KUNIT_CASE_PARAM(kds_test_empty_value_is_a_value, kds_backend_gen_params),
 	KUNIT_CASE_PARAM(kds_test_keys_0_and_u64_max_are_ordinary_keys, kds_backend_gen_params),
