@@ -80,23 +80,7 @@ main() {
 		apt-get update -q >/dev/null
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q gdb >/dev/null
 	fi
-	note "build chroots: bookworm $rel (cached in $KDS_CACHE)"
-	"$here/mkchroot.sh" bookworm >"$out/chroot-bookworm.log" 2>&1 ||
-		die "bookworm chroot failed (see $out/chroot-bookworm.log)"
-	if [ "$rel" != bookworm ]; then
-		"$here/mkchroot.sh" "$rel" >"$out/chroot-$rel.log" 2>&1 ||
-			die "$rel chroot failed (see $out/chroot-$rel.log)"
-	fi
-	ksrc_extract "$KDS_CACHE/chroot-bookworm"
-	note "user space: build"
-	build_user "$KDS_CACHE/chroot-bookworm" || die "user-space build failed"
-	kver=$(line_kver "$c" "$line")
-	[ -n "$kver" ] || die "no kernel headers for $line in $c"
-	kdir=/usr/src/linux-headers-$kver
-	image=$c/boot/vmlinuz-$kver
-	moddir=/lib/modules/$kver
-	note "$line ($kver): modules"
-	build_modules "$c" "$vline" "$kdir" || die "module build failed (see $out/$vline/build.log)"
+	prepare_line
 	ksyms=$KDS_CACHE/profile/kallsyms-$kver-$(sha256sum "$image" | cut -c 1-16).txt
 	kernel_symbols "$c" "$vline" "$kver" "$image" "$moddir" "$ksyms"
 

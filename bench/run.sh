@@ -131,15 +131,9 @@ cleanup_staging() {
 	done
 }
 
-main() {
-	local rel c kver kdir image moddir vline=bench-$line pass_name
-	local load_before host_load=""
-	local -a files=()
-	rel=$(line_chroot "$line")
-	c=$KDS_CACHE/chroot-$rel
-	mkdir -p "$out/$vline" "$KDS_CACHE"
-	trap cleanup_staging EXIT
-	ensure_host_tools
+# The chroots, kdsctl and the modules of $line, for the VM named $vline:
+# sets kver, image and moddir (and kdir) of the caller, from its rel and c.
+prepare_line() {
 	note "build chroots: bookworm $rel (cached in $KDS_CACHE)"
 	"$here/mkchroot.sh" bookworm >"$out/chroot-bookworm.log" 2>&1 ||
 		die "bookworm chroot failed (see $out/chroot-bookworm.log)"
@@ -157,6 +151,18 @@ main() {
 	moddir=/lib/modules/$kver
 	note "$line ($kver): modules"
 	build_modules "$c" "$vline" "$kdir" || die "module build failed (see $out/$vline/build.log)"
+}
+
+main() {
+	local rel c kver kdir image moddir vline=bench-$line pass_name
+	local load_before host_load=""
+	local -a files=()
+	rel=$(line_chroot "$line")
+	c=$KDS_CACHE/chroot-$rel
+	mkdir -p "$out/$vline" "$KDS_CACHE"
+	trap cleanup_staging EXIT
+	ensure_host_tools
+	prepare_line
 	for pass_name in $passes; do
 		case "$pass_name" in
 		icount)
