@@ -14,7 +14,8 @@
 #                        -icount): writes bench/RESULTS.md and the plot
 #   make profile         the guest kernel's instructions of one kds operation,
 #                        per function (single-stepped under QEMU's gdbstub):
-#                        writes build/profile/PROFILE.md
+#                        writes build/profile/PROFILE.md (and
+#                        bench/PROFILE.md)
 #   make deb / make rpm  packages (see mk/packaging.mk)
 
 TOP := $(CURDIR)
