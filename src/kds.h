@@ -64,6 +64,20 @@ struct kds_shape {
 #define KDS_SHAPE_HEIGHT	3	/* height */
 
 /**
+ * struct kds_get_req - one lookup of kds_ops.get_many
+ * @key: the key
+ * @buf: where its value goes, if it fits
+ * @cap: bytes at @buf
+ * @ret: out: the value's length, or -ENOENT
+ */
+struct kds_get_req {
+	u64 key;
+	void *buf;
+	u32 cap;
+	long ret;
+};
+
+/**
  * struct kds_ops - what a backend provides to the core
  * @name: backend name: device "kds-<name>", node /dev/kds/<name>
  * @features: KDS_FEAT_* bits of the uapi (KDS_FEAT_RANGE for backends
@@ -80,6 +94,10 @@ struct kds_shape {
  * @get: copy @key's value to @buf if it fits in @cap bytes (a longer one
  *	is not copied at all) and return the value length, or -ENOENT;
  *	kds_value_out() does the first part.
+ * @get_many: optional: @n lookups as @get does them, in one read-side
+ *	section or lock hold: @req[i].ret gets what @get would return for
+ *	@req[i].key, @req[i].buf and @req[i].cap.  KDS_IOC_BATCH uses it
+ *	for runs of gets.
  * @del: remove @key: 0 or -ENOENT.
  * @clear: remove every entry.
  * @iter: call kds_iter_emit() for each entry at or after the cursor in
@@ -98,6 +116,7 @@ struct kds_ops {
 	int (*put)(struct kds_store *s, u64 key, const void *val, u32 len,
 		   u32 flags);
 	long (*get)(struct kds_store *s, u64 key, void *buf, u32 cap);
+	void (*get_many)(struct kds_store *s, struct kds_get_req *req, u32 n);
 	int (*del)(struct kds_store *s, u64 key);
 	void (*clear)(struct kds_store *s);
 	void (*iter)(struct kds_store *s, struct kds_iter *it);

@@ -279,22 +279,47 @@ err_unlock:
 	return ret;
 }
 
+/* @key's entry, or NULL; under rcu_read_lock(). */
+static __always_inline struct kds_hash_entry *
+kds_hash_find_rcu(struct kds_hash *h, u64 key)
+{
+	struct kds_hash_entry *e;
+
+	hlist_for_each_entry_rcu(e, &h->buckets[kds_hash_bucket(h, key)], node) {
+		if (e->key == key)
+			return e;
+	}
+	return NULL;
+}
+
 static long kds_hash_get(struct kds_store *s, u64 key, void *buf, u32 cap)
 {
-	struct kds_hash *h = kds_priv(s);
-	struct hlist_head *head = &h->buckets[kds_hash_bucket(h, key)];
 	struct kds_hash_entry *e;
 	long ret = -ENOENT;
 
 	rcu_read_lock();
-	hlist_for_each_entry_rcu(e, head, node) {
-		if (e->key == key) {
-			ret = kds_value_out(buf, cap, kds_hash_value(e), e->len);
-			break;
-		}
-	}
+	e = kds_hash_find_rcu(kds_priv(s), key);
+	if (e)
+		ret = kds_value_out(buf, cap, kds_hash_value(e), e->len);
 	rcu_read_unlock();
 	return ret;
+}
+
+static void kds_hash_get_many(struct kds_store *s, struct kds_get_req *req,
+			      u32 n)
+{
+	struct kds_hash *h = kds_priv(s);
+	struct kds_hash_entry *e;
+	u32 i;
+
+	rcu_read_lock();
+	for (i = 0; i < n; i++) {
+		e = kds_hash_find_rcu(h, req[i].key);
+		req[i].ret = e ? kds_value_out(req[i].buf, req[i].cap,
+					       kds_hash_value(e), e->len) :
+				 -ENOENT;
+	}
+	rcu_read_unlock();
 }
 
 static int kds_hash_del(struct kds_store *s, u64 key)
@@ -456,6 +481,7 @@ VISIBLE_IF_KUNIT const struct kds_ops kds_hash_ops = {
 	.destroy	= kds_hash_destroy,
 	.put		= kds_hash_put,
 	.get		= kds_hash_get,
+	.get_many	= kds_hash_get_many,
 	.del		= kds_hash_del,
 	.clear		= kds_hash_clear,
 	.iter		= kds_hash_iter,

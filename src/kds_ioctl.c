@@ -17,7 +17,8 @@
  * bytes, and values up to KDS_STACK_VALUE bytes cross through an
  * uninitialised stack buffer (the backend fills what is copied out), so
  * a get of a small value allocates nothing and zeroes nothing.  A batch
- * reads and answers its operations a chunk at a time.
+ * reads and answers its operations a chunk at a time, and looks a run of
+ * gets up with one call of the backend's get_many, where it has one.
  */
 #include <linux/build_bug.h>
 #include <linux/kernel.h>
@@ -36,6 +37,8 @@
 #define KDS_STACK_VALUE		256
 /* Batch operations read, then answered, under one access check each way. */
 #define KDS_BATCH_CHUNK		16
+/* Values up to this size come back from a run of gets in one go. */
+#define KDS_BATCH_SLOT		32
 /*
  * RANGE formats records into a kernel chunk of at most this size at a time
  * (more only for a single record that needs it), then copies it out.
@@ -431,6 +434,73 @@ efault:
 	return -EFAULT;
 }
 
+/* How many of the operations at @ops (at most @n) are gets, from the first. */
+static u32 kds_batch_gets_ahead(const struct kds_batch_op *ops, u32 n)
+{
+	u32 i;
+
+	for (i = 0; i < n && ops[i].op == KDS_OP_GET && !ops[i].reserved; i++)
+		;
+	return i;
+}
+
+/*
+ * Run the @n gets at @ops with one call of the backend's get_many (one
+ * read-side section, one indirect call): values of up to KDS_BATCH_SLOT
+ * bytes come back in one go; a longer one is got again on its own.
+ * Return: how many ran, fewer than @n when @stop_on_error met a failing
+ * one (then *@stop).
+ */
+static noinline u32 kds_batch_gets(struct kds_store *s,
+				   struct kds_batch_op *ops, u32 n,
+				   bool stop_on_error, bool *stop)
+{
+	u8 slot[KDS_BATCH_CHUNK][KDS_BATCH_SLOT] __uninitialized;
+	struct kds_get_req req[KDS_BATCH_CHUNK] __uninitialized;
+	struct kds_batch_op *op;
+	u32 i, gets = 0, hits = 0;
+	long vlen;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		req[i].key = ops[i].key;
+		req[i].buf = slot[i];
+		req[i].cap = KDS_BATCH_SLOT;
+	}
+	s->ops->get_many(s, req, n);
+
+	for (i = 0; i < n && !*stop; i++) {
+		op = &ops[i];
+		vlen = req[i].ret;
+		if (vlen > KDS_BATCH_SLOT && vlen <= op->value_len) {
+			/* not copied into its slot: on its own (it counts itself) */
+			ret = kds_user_get(s, op->key, op->value, &op->value_len);
+		} else if (vlen < 0) {
+			gets++;
+			ret = vlen;
+		} else if (vlen > op->value_len) {
+			gets++;
+			hits++;
+			op->value_len = vlen;
+			ret = -ERANGE;
+		} else {
+			gets++;
+			hits++;
+			ret = kds_value_to_user(op->value, slot[i], vlen);
+			if (!ret)
+				op->value_len = vlen;
+		}
+		op->result = ret;
+		if (ret < 0) {
+			this_cpu_inc(s->stats->errors);
+			*stop = stop_on_error;
+		}
+	}
+	this_cpu_add(s->stats->gets, gets);
+	this_cpu_add(s->stats->hits, hits);
+	return i;
+}
+
 /*
  * Run the next @n operations of batch @b, at most KDS_BATCH_CHUNK: read
  * them in one go, run them, answer them in one go.  An array of another
@@ -443,18 +513,25 @@ static int kds_batch_chunk(struct kds_store *s, struct kds_batch *b,
 			   u8 __user *uops, u32 n, bool *stop)
 {
 	struct kds_batch_op ops[KDS_BATCH_CHUNK] __uninitialized;
+	bool stop_on_error = b->flags & KDS_BATCH_STOP_ON_ERROR;
 	struct kds_batch_op __user *uop;
 	int ret, result = 0;
-	u32 i;
+	u32 i, m;
 
 	uop = (struct kds_batch_op __user *)(uops +
 					     (size_t)b->done * b->op_size);
 	if (b->op_size == sizeof(*uop) && !kds_batch_fetch(ops, uop, n)) {
-		for (i = 0; i < n && !*stop; i++) {
+		for (i = 0; i < n && !*stop; i += m) {
+			m = s->ops->get_many ? kds_batch_gets_ahead(&ops[i], n - i) : 0;
+			if (m > 1) {
+				m = kds_batch_gets(s, &ops[i], m, stop_on_error, stop);
+				continue;
+			}
+			m = 1;
 			ops[i].result = kds_batch_run(s, &ops[i]);
 			if (ops[i].result < 0) {
 				this_cpu_inc(s->stats->errors);
-				*stop = b->flags & KDS_BATCH_STOP_ON_ERROR;
+				*stop = stop_on_error;
 			}
 		}
 		/* they ran, whether or not their answers reach the array */
@@ -474,7 +551,7 @@ static int kds_batch_chunk(struct kds_store *s, struct kds_batch *b,
 		b->done++;
 		if (result < 0) {
 			this_cpu_inc(s->stats->errors);
-			*stop = b->flags & KDS_BATCH_STOP_ON_ERROR;
+			*stop = stop_on_error;
 		}
 		/* it ran: answer it; value_len only if it was read whole */
 		if ((!ret && put_user(ops[0].value_len, &uop->value_len)) ||

@@ -176,6 +176,80 @@ TEST_F(batch, get_into_a_small_buffer_is_erange_with_the_length)
 	ASSERT_EQ(0, memcmp(out, "###", 3));
 }
 
+/*
+ * A run of gets may be looked up in one go (kds_ops.get_many): each get
+ * of the run still gets its own value, length and result, whatever the
+ * value's length, with misses and short buffers among them, and the
+ * counters see each get once.
+ */
+TEST_F(batch, a_run_of_gets_answers_each_get_on_its_own)
+{
+	static const __u32 lens[] = { 0, 5, 8, 16, 31, 32, 33, 100, 300, 17 };
+	enum { NLENS = sizeof(lens) / sizeof(lens[0]), NOPS = NLENS + 3 };
+	struct kds_batch_op ops[NOPS];
+	char val[NLENS][300], out[NOPS][320], small[4] = "###";
+	struct kds_stats a, b;
+	__u32 done = 0, i;
+
+	for (i = 0; i < NLENS; i++) {
+		memset(val[i], 'a' + i, lens[i]);
+		ASSERT_EQ(0, kds_put(self->fd, 100 + i, val[i], lens[i]));
+	}
+	memset(out, '#', sizeof(out));
+	for (i = 0; i < NLENS; i++)
+		op_set(&ops[i], KDS_OP_GET, 100 + i, out[i], sizeof(out[i]));
+	op_set(&ops[NLENS], KDS_OP_GET, 99, out[NLENS], 300);	/* miss */
+	op_set(&ops[NLENS + 1], KDS_OP_GET, 107, small, 3);	/* 100 > 3 */
+	op_set(&ops[NLENS + 2], KDS_OP_GET, 101, out[NLENS + 2], 5);
+	ASSERT_EQ(0, kds_stats(self->fd, &a));
+	ASSERT_EQ(0, do_batch(self->fd, ops, NOPS, 0, &done));
+	ASSERT_EQ(0, kds_stats(self->fd, &b));
+	ASSERT_EQ((__u32)NOPS, done);
+	for (i = 0; i < NLENS; i++) {
+		ASSERT_EQ(0, ops[i].result) TH_LOG("get %u (%u bytes)", i, lens[i]);
+		ASSERT_EQ(lens[i], ops[i].value_len);
+		ASSERT_EQ(0, memcmp(out[i], val[i], lens[i]));
+		ASSERT_EQ('#', out[i][lens[i]]) TH_LOG("a byte past value %u", i);
+	}
+	ASSERT_EQ(-ENOENT, ops[NLENS].result);
+	ASSERT_EQ(-ERANGE, ops[NLENS + 1].result);
+	ASSERT_EQ(100U, ops[NLENS + 1].value_len);
+	ASSERT_EQ(0, memcmp(small, "###", 3));
+	ASSERT_EQ(0, ops[NLENS + 2].result);
+	ASSERT_EQ(5U, ops[NLENS + 2].value_len);
+	ASSERT_EQ(0, memcmp(out[NLENS + 2], val[1], 5));
+	ASSERT_EQ((__u64)NOPS, b.gets - a.gets);
+	ASSERT_EQ((__u64)NOPS - 1, b.hits - a.hits);
+	ASSERT_EQ(2U, b.errors - a.errors);
+}
+
+TEST_F(batch, stop_on_error_stops_within_a_run_of_gets)
+{
+	struct kds_batch_op ops[5];
+	char out[5][8];
+	__u32 done = 0;
+
+	ASSERT_EQ(0, kds_put_str(self->fd, 1, "a"));
+	ASSERT_EQ(0, kds_put_str(self->fd, 3, "c"));
+	memset(out, '#', sizeof(out));
+	op_set(&ops[0], KDS_OP_GET, 1, out[0], 8);
+	op_set(&ops[1], KDS_OP_GET, 2, out[1], 8);	/* miss */
+	op_set(&ops[2], KDS_OP_GET, 3, out[2], 8);
+	op_set(&ops[3], KDS_OP_GET, 3, out[3], 8);
+	op_put(&ops[4], 4, "d");
+	ops[2].result = ops[3].result = 77;
+	ASSERT_EQ(0, do_batch(self->fd, ops, 5, KDS_BATCH_STOP_ON_ERROR, &done));
+	ASSERT_EQ(2U, done);
+	ASSERT_EQ(0, ops[0].result);
+	ASSERT_EQ(0, memcmp(out[0], "a", 1));
+	ASSERT_EQ(-ENOENT, ops[1].result);
+	/* the gets after it were not answered, the put did not run */
+	ASSERT_EQ(77, ops[2].result);
+	ASSERT_EQ(77, ops[3].result);
+	ASSERT_EQ('#', out[2][0]);
+	ASSERT_EQ(-ENOENT, kds_holds(self->fd, 4, "d"));
+}
+
 TEST_F(batch, bad_op_fields_are_einval_for_that_op_alone)
 {
 	struct kds_batch_op ops[6];
