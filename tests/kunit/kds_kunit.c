@@ -306,6 +306,33 @@ static void kds_test_get_copies_a_value_only_if_it_fits(struct kunit *test)
 	KUNIT_EXPECT_MEMEQ(test, buf, "abcdefghij##", 12);
 }
 
+static void kds_test_get_many_answers_as_get_does(struct kunit *test)
+{
+	struct kds_test *t = test->priv;
+	struct kds_get_req req[4];
+	char buf[4][8];
+
+	if (!t->ops->get_many)
+		kunit_skip(test, "%s has no get_many", t->ops->name);
+	KUNIT_EXPECT_EQ(test, kds_test_put(t, 1, "one"), 0);
+	KUNIT_EXPECT_EQ(test, kds_test_put(t, 2, "abcdefghij"), 0);
+	memset(buf, '#', sizeof(buf));
+	req[0] = (struct kds_get_req){ .key = 1, .buf = buf[0], .cap = 8 };
+	req[1] = (struct kds_get_req){ .key = 3, .buf = buf[1], .cap = 8 };
+	req[2] = (struct kds_get_req){ .key = 2, .buf = buf[2], .cap = 8 };
+	req[3] = (struct kds_get_req){ .key = 1, .buf = buf[3], .cap = 3 };
+	t->ops->get_many(t->s, req, 4);
+	KUNIT_EXPECT_EQ(test, req[0].ret, 3);
+	KUNIT_EXPECT_MEMEQ(test, buf[0], "one#####", 8);
+	KUNIT_EXPECT_EQ(test, req[1].ret, -ENOENT);
+	KUNIT_EXPECT_MEMEQ(test, buf[1], "########", 8);
+	/* longer than its buffer: the length, nothing copied */
+	KUNIT_EXPECT_EQ(test, req[2].ret, 10);
+	KUNIT_EXPECT_MEMEQ(test, buf[2], "########", 8);
+	KUNIT_EXPECT_EQ(test, req[3].ret, 3);
+	KUNIT_EXPECT_MEMEQ(test, buf[3], "one#####", 8);
+}
+
 static void kds_test_empty_value_is_a_value(struct kunit *test)
 {
 	struct kds_test *t = test->priv;
@@ -826,6 +853,7 @@ static struct kunit_case kds_backend_cases[] = {
 	KUNIT_CASE_PARAM(kds_test_get_of_a_missing_key_is_enoent, kds_backend_gen_params),
 	KUNIT_CASE_PARAM(kds_test_get_copies_a_value_only_if_it_fits,
 			 kds_backend_gen_params),
+	KUNIT_CASE_PARAM(kds_test_get_many_answers_as_get_does, kds_backend_gen_params),
 	KUNIT_CASE_PARAM(kds_test_empty_value_is_a_value, kds_backend_gen_params),
 	KUNIT_CASE_PARAM(kds_test_keys_0_and_u64_max_are_ordinary_keys, kds_backend_gen_params),
 	KUNIT_CASE_PARAM(kds_test_del_removes_only_its_key, kds_backend_gen_params),
