@@ -128,7 +128,8 @@ out_free_val:
  * access check, then plain stores (no call, no object-size walk: @val is
  * our own buffer and @len is at most its size).  From 8 to 32 bytes, two
  * or four words, the last one overlapping the one before, as in
- * kds_value_copy().
+ * kds_value_copy(), read before the user access opens: nothing but user
+ * accesses runs between its start and its end.
  */
 static __always_inline int kds_value_to_user(u64 uval, const void *val,
 					     u32 len)
@@ -136,22 +137,25 @@ static __always_inline int kds_value_to_user(u64 uval, const void *val,
 	u8 __user *dst = u64_to_user_ptr(uval);
 	u64 a, b, y, z;
 
+	if (len < 8 || len > 32) {
+		if (!user_access_begin(dst, len))
+			return -EFAULT;
+		unsafe_copy_to_user(dst, val, len, efault);
+		user_access_end();
+		return 0;
+	}
+	memcpy(&a, val, 8);
+	memcpy(&z, val + len - 8, 8);
+	memcpy(&b, val + (len > 16 ? 8 : 0), 8);
+	memcpy(&y, val + (len > 16 ? len - 16 : 0), 8);
 	if (!user_access_begin(dst, len))
 		return -EFAULT;
-	if (len < 8 || len > 32) {
-		unsafe_copy_to_user(dst, val, len, efault);
-	} else {
-		memcpy(&a, val, 8);
-		memcpy(&z, val + len - 8, 8);
-		if (len > 16) {
-			memcpy(&b, val + 8, 8);
-			memcpy(&y, val + len - 16, 8);
-			unsafe_put_user(b, (u64 __user *)(dst + 8), efault);
-			unsafe_put_user(y, (u64 __user *)(dst + len - 16), efault);
-		}
-		unsafe_put_user(a, (u64 __user *)dst, efault);
-		unsafe_put_user(z, (u64 __user *)(dst + len - 8), efault);
+	if (len > 16) {
+		unsafe_put_user(b, (u64 __user *)(dst + 8), efault);
+		unsafe_put_user(y, (u64 __user *)(dst + len - 16), efault);
 	}
+	unsafe_put_user(a, (u64 __user *)dst, efault);
+	unsafe_put_user(z, (u64 __user *)(dst + len - 8), efault);
 	user_access_end();
 	return 0;
 efault:

@@ -314,4 +314,53 @@ TEST_F(cli, missing_device_exits_1_naming_it)
 	ASSERT_NE(NULL, strstr(self->r.err, strerror(ENOENT)));
 }
 
+/* The value of column @col (0-based) of the first TSV line starting with @prefix. */
+static double tsv_value(const char *out, const char *prefix, int col)
+{
+	const char *p = out;
+	int i;
+
+	while (p && *p) {
+		if (!strncmp(p, prefix, strlen(prefix))) {
+			for (i = 0; i < col && p; i++) {
+				p = strchr(p, '\t');
+				if (p)
+					p++;
+			}
+			return p ? strtod(p, NULL) : -1;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return -1;
+}
+
+/*
+ * A short run of the bench, as make check's smoke test of it: it runs and
+ * reports its figures.  No timing is asserted, only that each figure is a
+ * positive number of ns per operation.
+ */
+TEST_F_TIMEOUT(cli, bench_runs_and_reports_its_figures, 300)
+{
+	static const char *const rows[] = {
+		"noop\thash\t", "get-hit\thash\t1000\t16\t-\t",
+		"get-hit\thash\t1000\t16\t16\t", "get-miss\thash\t1000\t16\t-\t",
+		"put\thash\t1000\t16\t-\t", "del\thash\t1000\t16\t-\t",
+	};
+	struct kds_run *r = &self->r;
+	unsigned int i;
+	double v;
+
+	ASSERT_EQ(0, kds_run(r, KDSCTL, "bench", "--backends=hash", "--only=floor,kds",
+			     "-n", "1e3", "-s", "16", "--batches=16", "--orders=seq",
+			     "--samples=1", "--warmup=0", "--ops=64", "--clear",
+			     "--format=tsv", "-q")) TH_LOG("%s", r->err);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		/* columns: what, backend, n, value_size, batch, order, threads, unit, min */
+		v = tsv_value(r->out, rows[i], 8);
+		ASSERT_LT(0, v) TH_LOG("no figure for '%s' in:\n%s", rows[i], r->out);
+	}
+}
+
 TEST_HARNESS_MAIN
