@@ -150,7 +150,7 @@ static struct kds_hash_entry *kds_hash_entry_new(u64 key, const void *val,
 	e->apart = ext;
 	if (ext)
 		e->ext = ext;
-	memcpy((void *)kds_hash_value(e), val, len);
+	memcpy(ext ?: e->data, val, len);
 	return e;
 }
 

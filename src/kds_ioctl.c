@@ -202,6 +202,29 @@ out_free_heap:
 	return ret;
 }
 
+/*
+ * Answer a get whose lookup returned @vlen (the value's length, or
+ * -errno) and copied the value to @buf: *@len in: the caller's buffer
+ * size; out: the value's length.  Counts the hit.
+ */
+static __always_inline int kds_get_reply(struct kds_store *s, long vlen,
+					 const void *buf, u64 uval, u32 *len)
+{
+	int ret;
+
+	if (vlen < 0)
+		return vlen;
+	this_cpu_inc(s->stats->hits);
+	if (vlen > *len) {
+		*len = vlen;
+		return -ERANGE;
+	}
+	ret = kds_value_to_user(uval, buf, vlen);
+	if (!ret)
+		*len = vlen;
+	return ret;
+}
+
 /**
  * __kds_user_get - get @key's value to user space
  * @s: the store
@@ -221,24 +244,12 @@ static __always_inline int __kds_user_get(struct kds_store *s, u64 key,
 {
 	u8 stack[KDS_STACK_VALUE] __uninitialized;
 	long vlen;
-	int ret;
 
 	this_cpu_inc(s->stats->gets);
 	vlen = s->ops->get(s, key, stack, sizeof(stack));
-	if (vlen < 0)
-		return vlen;
-	if (unlikely(vlen > sizeof(stack) && vlen <= *len))
+	if (unlikely(vlen > KDS_STACK_VALUE && vlen <= *len))
 		return kds_user_get_heap(s, key, uval, len, vlen);
-	this_cpu_inc(s->stats->hits);
-
-	if (vlen > *len) {
-		*len = vlen;
-		return -ERANGE;
-	}
-	ret = kds_value_to_user(uval, stack, vlen);
-	if (!ret)
-		*len = vlen;
-	return ret;
+	return kds_get_reply(s, vlen, stack, uval, len);
 }
 
 /* kds_user_get() for the other files: __kds_user_get() out of line. */
@@ -274,10 +285,9 @@ static noinline int kds_struct_fetch(void *dst, u32 size, u32 min_size,
 static __always_inline int kds_kv_fetch(struct kds_kv *kv,
 					struct kds_kv __user *ukv)
 {
-	u32 user_size;
-
-	u64 *w = (u64 *)kv;
 	const u64 __user *uw = (const u64 __user *)ukv;
+	u64 *w = (u64 *)kv;
+	u32 user_size;
 
 	BUILD_BUG_ON(sizeof(*kv) != 4 * sizeof(*w));
 	if (!user_access_begin(ukv, sizeof(*ukv)))
@@ -397,10 +407,9 @@ static int kds_batch_one(struct kds_store *s, struct kds_batch_op *op,
 static int kds_batch_fetch(struct kds_batch_op *ops,
 			   const struct kds_batch_op __user *uops, u32 n)
 {
-	u32 i;
-
-	u64 *w = (u64 *)ops;
 	const u64 __user *uw = (const u64 __user *)uops;
+	u64 *w = (u64 *)ops;
+	u32 i;
 
 	/* n operations of four words each, copied byte for byte */
 	BUILD_BUG_ON(sizeof(*ops) != 4 * sizeof(*w));
@@ -462,9 +471,8 @@ static noinline u32 kds_batch_gets(struct kds_store *s,
 	u8 slot[KDS_BATCH_CHUNK][KDS_BATCH_SLOT] __uninitialized;
 	struct kds_get_req req[KDS_BATCH_CHUNK] __uninitialized;
 	struct kds_batch_op *op;
-	u32 i, gets = 0, hits = 0;
-	long vlen;
 	int ret;
+	u32 i;
 
 	for (i = 0; i < n; i++) {
 		req[i].key = ops[i].key;
@@ -475,24 +483,13 @@ static noinline u32 kds_batch_gets(struct kds_store *s,
 
 	for (i = 0; i < n && !*stop; i++) {
 		op = &ops[i];
-		vlen = req[i].ret;
-		if (vlen > KDS_BATCH_SLOT && vlen <= op->value_len) {
+		if (req[i].ret > KDS_BATCH_SLOT && req[i].ret <= op->value_len) {
 			/* not copied into its slot: on its own (it counts itself) */
 			ret = kds_user_get(s, op->key, op->value, &op->value_len);
-		} else if (vlen < 0) {
-			gets++;
-			ret = vlen;
-		} else if (vlen > op->value_len) {
-			gets++;
-			hits++;
-			op->value_len = vlen;
-			ret = -ERANGE;
 		} else {
-			gets++;
-			hits++;
-			ret = kds_value_to_user(op->value, slot[i], vlen);
-			if (!ret)
-				op->value_len = vlen;
+			this_cpu_inc(s->stats->gets);
+			ret = kds_get_reply(s, req[i].ret, slot[i], op->value,
+					    &op->value_len);
 		}
 		op->result = ret;
 		if (ret < 0) {
@@ -500,8 +497,6 @@ static noinline u32 kds_batch_gets(struct kds_store *s,
 			*stop = stop_on_error;
 		}
 	}
-	this_cpu_add(s->stats->gets, gets);
-	this_cpu_add(s->stats->hits, hits);
 	return i;
 }
 
