@@ -732,9 +732,16 @@ static inline long long kds_meminfo_kb(const char *name)
 
 	if (kds_read_file("/proc/meminfo", buf, sizeof(buf)) < 0)
 		return -1;
+	/* the first line (MemTotal) has no newline before it */
 	snprintf(key, sizeof(key), "\n%s:", name);
-	p = strstr(buf, key);
-	return p ? strtoll(p + strlen(key), NULL, 10) : -1;
+	if (!strncmp(buf, key + 1, strlen(key + 1))) {
+		p = buf + strlen(key + 1);
+	} else {
+		p = strstr(buf, key);
+		if (p)
+			p += strlen(key);
+	}
+	return p ? strtoll(p, NULL, 10) : -1;
 }
 
 /*
