@@ -3,11 +3,15 @@
  * kds: the io_uring passthrough (KDS_FEAT_URING_CMD).  IORING_OP_URING_CMD
  * with cmd_op KDS_IOC_GET, PUT or DEL and a struct kds_kv in the command
  * area of a 128-byte SQE: results in the CQE, the ioctl's errnos, and the
- * same store the ioctls see.
+ * same store the ioctls see.  A put on a backend whose writers sleep
+ * (xarray) is handed back to io_uring under IO_URING_F_NONBLOCK and
+ * completes from an io-wq worker thread ("iou-wrk-<pid>").
  */
 #include <linux/io_uring.h>
 
 #include "kds_test.h"
+
+#include <dirent.h>
 
 #define SQE_SIZE	128
 #define CMD_AREA	80	/* 128 - offsetof(struct io_uring_sqe, cmd) */
@@ -341,6 +345,173 @@ TEST_F(uring, a_ring_without_sqe128_is_refused)
 	EXPECT_EQ(-EINVAL, ring_cmd(&small, self->fd, KDS_IOC_GET, cmd,
 				    sizeof(cmd)));
 	ring_close(&small);
+}
+
+/* ---- a put whose writer sleeps runs from an io-wq worker ------------- */
+
+#define WORKER_PREFIX	"iou-wrk"	/* io-wq.c: "iou-wrk-<pid>" (6.1 to 7.x) */
+
+/*
+ * Threads of this process whose comm starts with @prefix: their number,
+ * the first one's comm in @first.  Other threads than the main one are
+ * counted in *@others with the first one's comm in @other.
+ */
+static int threads_named(const char *prefix, char *first, size_t cap,
+			 int *others, char *other, size_t ocap)
+{
+	char path[300], comm[64];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	*others = 0;
+	d = opendir("/proc/self/task");
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		ssize_t len;
+
+		if (de->d_name[0] == '.' || atoi(de->d_name) == getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", de->d_name);
+		len = kds_read_file(path, comm, sizeof(comm));
+		if (len <= 0)
+			continue;
+		if (comm[len - 1] == '\n')
+			comm[len - 1] = '\0';
+		if (!strncmp(comm, prefix, strlen(prefix))) {
+			if (!n++)
+				snprintf(first, cap, "%s", comm);
+		} else if (!(*others)++) {
+			snprintf(other, ocap, "%s", comm);
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * How does this kernel name the io-wq workers?  A child submits a NOP with
+ * IOSQE_ASYNC, which always runs from a worker, and looks at its threads.
+ * 0 when one is named WORKER_PREFIX..., else 1 with what it saw in @seen.
+ */
+static int workers_are_named_iou_wrk(char *seen, size_t cap)
+{
+	char *shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int status;
+	pid_t pid;
+
+	if (shared == MAP_FAILED)
+		return -errno;
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		struct io_uring_sqe *sqe;
+		char first[64] = "", other[64] = "";
+		struct ring r;
+		unsigned int idx;
+		int n, others;
+
+		if (ring_setup(&r, 4, false))
+			_exit(2);
+		idx = *r.sq_tail & *r.sq_mask;
+		sqe = (struct io_uring_sqe *)(r.sqes + idx * sizeof(*sqe));
+		memset(sqe, 0, sizeof(*sqe));
+		sqe->opcode = IORING_OP_NOP;
+		sqe->flags = IOSQE_ASYNC;
+		r.sq_array[idx] = idx;
+		__atomic_store_n(r.sq_tail, *r.sq_tail + 1, __ATOMIC_RELEASE);
+		if (syscall(__NR_io_uring_enter, r.fd, 1, 1, IORING_ENTER_GETEVENTS,
+			    NULL, 0) != 1)
+			_exit(3);
+		n = threads_named(WORKER_PREFIX, first, sizeof(first), &others,
+				  other, sizeof(other));
+		snprintf(shared, 4096, "%s", others ? other : "no thread besides the main one");
+		_exit(n > 0 ? 0 : 1);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -ECHILD;
+	snprintf(seen, cap, "%s", shared);
+	munmap(shared, 4096);
+	return WEXITSTATUS(status);
+}
+
+/*
+ * The xarray's writers sleep (a mutex, allocations that may wait): a put
+ * issued with IO_URING_F_NONBLOCK goes back to io_uring with -EAGAIN, and
+ * io_uring runs it again from an io-wq worker thread of this process.
+ * The CQE reads 0 and the value is there.
+ */
+FIXTURE(uring_xarray) {
+	int fd;
+	struct ring r;
+};
+
+FIXTURE_SETUP(uring_xarray)
+{
+	int ret;
+
+	self->r.fd = -1;
+	self->fd = kds_open("xarray");
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, kds_clear(self->fd));
+	ret = ring_setup(&self->r, 8, true);
+	ASSERT_EQ(0, ret) TH_LOG("io_uring_setup(SQE128): %s", strerror(-ret));
+}
+
+FIXTURE_TEARDOWN(uring_xarray)
+{
+	ring_close(&self->r);
+	if (self->fd >= 0) {
+		kds_clear(self->fd);
+		close(self->fd);
+	}
+}
+
+TEST_F(uring_xarray, put_whose_writer_sleeps_completes_from_an_io_wq_worker)
+{
+	char val[] = "put from a worker", buf[64] = "", first[64] = "", other[64] = "";
+	char seen[128] = "";
+	struct kds_kv kv;
+	int ret, workers, others;
+	__u32 len = 0;
+
+	/* nothing of this process has gone to a worker yet */
+	ASSERT_EQ(0, threads_named(WORKER_PREFIX, first, sizeof(first), &others,
+				   other, sizeof(other)));
+
+	kv = kds_kv_of(0x35a, val, sizeof(val));
+	ASSERT_EQ(0, ring_cmd(&self->r, self->fd, KDS_IOC_PUT, &kv, sizeof(kv)));
+	workers = threads_named(WORKER_PREFIX, first, sizeof(first), &others,
+				other, sizeof(other));
+	/* the value is readable through the ioctl and through the ring */
+	ASSERT_EQ(0, kds_get(self->fd, 0x35a, buf, sizeof(buf), &len));
+	ASSERT_EQ(sizeof(val), len);
+	ASSERT_EQ(0, memcmp(buf, val, sizeof(val)));
+	memset(buf, 0, sizeof(buf));
+	kv = kds_kv_of(0x35a, buf, sizeof(buf));
+	ASSERT_EQ((int)sizeof(val), ring_cmd(&self->r, self->fd, KDS_IOC_GET, &kv,
+					     sizeof(kv)));
+	ASSERT_EQ(0, memcmp(buf, val, sizeof(val)));
+	/* and a del through the ring completes the same way */
+	kv = kds_kv_of(0x35a, NULL, 0);
+	ASSERT_EQ(0, ring_cmd(&self->r, self->fd, KDS_IOC_DEL, &kv, sizeof(kv)));
+	ASSERT_EQ(-ENOENT, kds_get(self->fd, 0x35a, buf, sizeof(buf), NULL));
+
+	ret = workers_are_named_iou_wrk(seen, sizeof(seen));
+	ASSERT_LE(0, ret) TH_LOG("the probe of the workers' names failed: %d", ret);
+	if (ret)
+		SKIP(return, "an IOSQE_ASYNC request shows no \"" WORKER_PREFIX
+		     "\" thread here (%s): workers are named differently", seen);
+	TH_LOG("after the put: %d \"" WORKER_PREFIX "\" thread(s)%s%s", workers,
+	       workers ? ", " : "", first);
+	ASSERT_LT(0, workers)
+		TH_LOG("the put ran in the submitting task (other threads: %d%s%s)",
+		       others, others ? ", " : "", other);
 }
 
 TEST_HARNESS_MAIN
