@@ -132,8 +132,9 @@ judge() {
 	sed -n '/^KDS-DMESG-BEGIN/,/^KDS-DMESG-END/p' "$res" >"$d/dmesg.log"
 	local bad taint
 	# The debug kernel announces its checkers at boot: those lines are no
-	# report.
-	bad=$(grep -E 'WARNING:|BUG:|Oops|general protection|refcount_t|lockdep|KASAN|UBSAN|kernel BUG|Call Trace|possible (circular|recursive)|INFO: task|rcu.*stall|kmemleak|list_(add|del) corruption' \
+	# report. The OOM killer and page allocation failure warnings are: a
+	# writer must get ENOMEM or ENOSPC instead (DESIGN.md).
+	bad=$(grep -E 'WARNING:|BUG:|Oops|general protection|refcount_t|lockdep|KASAN|UBSAN|kernel BUG|Call Trace|possible (circular|recursive)|INFO: task|rcu.*stall|kmemleak|list_(add|del) corruption|invoked oom-killer|Out of memory|page allocation failure' \
 		"$d/dmesg.log" "$d/console.log" |
 		grep -vE 'RCU lockdep checking is enabled|kmemleak: Kernel memory leak detector initialized' |
 		head -n 5 || true)
