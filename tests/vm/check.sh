@@ -2,7 +2,8 @@
 # make check: layers 1 and 2 of DESIGN.md ("How it is tested").
 #
 # For every kernel line: build the modules against that line's headers
-# (W=1, warnings are errors), run sparse, boot the line's own vmlinuz under
+# (W=1, warnings are errors), run sparse and checkstack.pl (no frame over
+# 1024 bytes, KDS_STACK_MAX), boot the line's own vmlinuz under
 # QEMU (TCG) with an initramfs holding the modules and the test programs,
 # run the tests there and check the guest's kernel log. Once: checkpatch
 # --strict on the kernel sources. Then the package end-to-end test
@@ -19,6 +20,8 @@
 #                      full Debian VMs for bookworm and trixie, about 11
 #                      minutes under TCG); default 1
 #   KDS_VM_TIMEOUT     seconds one VM may run (default 1500)
+#   KDS_STACK_MAX      largest stack frame a module function may have, in
+#                      bytes (default 1024)
 #   KDS_DEBUG=0|1|auto add the debug kernel line (1: building the kernel if
 #                      needed, about 20 minutes; auto, the default: only if
 #                      it is already built, as make check-debug leaves it).
@@ -234,6 +237,7 @@ boot_parts() {
 		row[$pl.kver]=$kver
 		row[$pl.build]=${row[$line.build]:--}
 		row[$pl.sparse]=${row[$line.sparse]:--}
+		row[$pl.stack]=${row[$line.stack]:--}
 		part_lines="$part_lines $pl"
 		note "$pl ($part): boot and test (progress in $out/$pl/results.log)"
 		guest_append=$part boot "$pl" "$image" "$mem"
@@ -273,11 +277,11 @@ e2e() {
 
 summary() {
 	local line
-	printf '\n%-9s %-24s %-6s %-6s %-5s %-12s %s\n' line kernel build sparse boot tests:ok/fail log
+	printf '\n%-9s %-24s %-6s %-6s %-8s %-5s %-12s %s\n' line kernel build sparse stack boot tests:ok/fail log
 	for line in $lines; do
-		printf '%-9s %-24s %-6s %-6s %-5s %-12s %s\n' "$line" "${row[$line.kver]:--}" \
-			"${row[$line.build]:--}" "${row[$line.sparse]:--}" "${row[$line.boot]:--}" \
-			"${row[$line.tests]:--}" "${row[$line.log]:--}"
+		printf '%-9s %-24s %-6s %-6s %-8s %-5s %-12s %s\n' "$line" "${row[$line.kver]:--}" \
+			"${row[$line.build]:--}" "${row[$line.sparse]:--}" "${row[$line.stack]:--}" \
+			"${row[$line.boot]:--}" "${row[$line.tests]:--}" "${row[$line.log]:--}"
 	done
 	[ -n "${row[e2e]:-}" ] && printf 'package end-to-end: %s\n' "${row[e2e]}"
 	if [ ${#failures[@]} -gt 0 ]; then

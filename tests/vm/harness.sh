@@ -130,6 +130,7 @@ build_modules() {
 	fi
 	mkdir -p "$d/ko"
 	cp "$c/build/$KDS_RUN/kds-$line/src/"*.ko "$d/ko/"
+	check_stack "$c" "$line" "$kdir"
 	# sparse: a second pass that checks every file (C=2) and must be silent.
 	local common check=sparse sv
 	common=$(readlink -f "$c$kdir/scripts" | sed 's|/scripts$||')
@@ -168,6 +169,43 @@ build_modules() {
 		note "$line: sparse $sv: clean"
 	fi
 	[ "$line" != debug ] || build_kunit "$c" "$line" "$kdir"
+}
+
+# Stack frames: the kernel tree's scripts/checkstack.pl on objdump -d of
+# every module just built. A frame over KDS_STACK_MAX bytes (default 1024)
+# fails the line, naming the function; the largest frame is printed.
+check_stack() {
+	local c=$1 line=$2 kdir=$3
+	local d=$out/$line src=/build/$KDS_RUN/kds-$line/src
+	local cs=$kdir/scripts/checkstack.pl max=${KDS_STACK_MAX:-1024}
+	local top size fn over
+	if [ ! -f "$c$cs" ]; then
+		fail "$line: stack frames: no scripts/checkstack.pl in $kdir"
+		row[$line.stack]=FAIL
+		return 0
+	fi
+	# shellcheck disable=SC2016
+	in_chroot "$c" sh -c 'for k in "$0"/*.ko; do objdump -d "$k" || exit 1; done |
+		perl "$1" x86_64 0' "$src" "$cs" >"$d/checkstack.log" 2>&1 || true
+	# Lines "0x<addr> <function> [<module>]:<tabs><bytes>", largest first.
+	top=$(grep -E '^0x[0-9a-f]+ .*:[[:space:]]+[0-9]+$' "$d/checkstack.log" | head -n 1)
+	if [ -z "$top" ]; then
+		fail "$line: stack frames: checkstack.pl found no frame (see $d/checkstack.log)"
+		row[$line.stack]=FAIL
+		return 0
+	fi
+	size=${top##*[[:space:]]}
+	fn=$(printf '%s\n' "$top" | awk '{ print $2, $3 }' | sed 's/:$//')
+	note "$line: largest stack frame: $fn, $size bytes"
+	over=$(awk -v max="$max" '/^0x[0-9a-f]+ / && $NF + 0 > max { sub(/:$/, "", $3); printf "%s %s (%d bytes), ", $2, $3, $NF }' \
+		"$d/checkstack.log")
+	if [ -n "$over" ]; then
+		fail "$line: stack frames over $max bytes: ${over%, } (see $d/checkstack.log)"
+		row[$line.stack]="FAIL"
+	else
+		pass
+		row[$line.stack]="ok $size"
+	fi
 }
 
 # The KUnit suites (tests/kunit), for the debug kernel only (the one line
