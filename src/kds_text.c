@@ -357,7 +357,7 @@ ssize_t kds_text_write(struct file *file, const char __user *ubuf,
 	/* a part is shorter than max: a longer one was refused */
 	pre = kds_text_take_part(f, &part);
 	size = min(pre + count, max);
-	buf = kvmalloc(size, GFP_KERNEL_ACCOUNT);
+	buf = kvmalloc(size, KDS_GFP);
 	if (!buf) {
 		ret = -ENOMEM;
 		goto out_restore;
