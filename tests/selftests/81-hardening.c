@@ -12,8 +12,8 @@
  * - A reader of the world-readable stats in sysfs, as user nobody, leaves
  *   writers at least half their throughput (reading a stat is O(1) or
  *   lock-free).  The same reader of the driver core's files only (dev,
- *   uevent) is measured too, and only logged: what the emulation and the
- *   host's load cost the writer whatever kds does.
+ *   uevent) is measured too: what the emulation and the host's load cost
+ *   the writer whatever kds does, which the ratio then leaves out.
  *
  * The fill stops by itself, and fails, when the stores take far more than
  * max_bytes allows, so that a kernel without the limit fails these tests
@@ -551,7 +551,12 @@ TEST_F_TIMEOUT(cg, writer_in_small_memory_cgroup_gets_enomem_or_enospc, 600)
 
 /* ---- a sysfs reader as nobody and the writers' throughput ------------ */
 
-#define TP_ENTRIES	20000
+/*
+ * Entries per store: enough that a walk of the structure costs far more
+ * than a put; the list, whose every operation walks it, holds fewer.
+ */
+#define TP_ENTRIES	100000
+#define TP_LIST_ENTRIES	20000
 #define TP_ROUNDS	3
 #define TP_MAX_ROUNDS	9
 #define TP_OPS		40000	/* writer operations per measurement */
@@ -569,6 +574,7 @@ FIXTURE(tp) {
 	int fd;
 	struct tp_shared *sh;
 	__u64 *keys;
+	unsigned int nkeys;
 	struct kds_batch_op *ops;
 };
 
@@ -693,8 +699,12 @@ static void tp_reader(struct tp_shared *sh, int cpu)
 		read_all_stats(sh);
 }
 
-/* Writer operations per second: @n puts and gets (half each) on @fd. */
-static double tp_measure(int fd, const __u64 *keys, unsigned int n)
+/*
+ * Writer operations per second: @n puts and gets (half each) on @fd, of
+ * the @nkeys keys at @keys.
+ */
+static double tp_measure(int fd, const __u64 *keys, unsigned int nkeys,
+			 unsigned int n)
 {
 	char buf[64];
 	unsigned int i;
@@ -703,9 +713,9 @@ static double tp_measure(int fd, const __u64 *keys, unsigned int n)
 	t0 = kds_now();
 	for (i = 0; i < n; i++) {
 		if (i & 1) {
-			if (kds_get(fd, keys[(i * 7) % TP_ENTRIES], buf, sizeof(buf), NULL))
+			if (kds_get(fd, keys[(i * 7) % nkeys], buf, sizeof(buf), NULL))
 				return -1;
-		} else if (kds_put_str(fd, keys[i % TP_ENTRIES], TP_VALUE)) {
+		} else if (kds_put_str(fd, keys[i % nkeys], TP_VALUE)) {
 			return -1;
 		}
 	}
@@ -741,7 +751,10 @@ static int reader_run(pid_t pid, struct tp_shared *sh, bool core_only)
 	return sh->reads == r0 ? -ETIMEDOUT : 0;
 }
 
-/* Fill @fd with TP_ENTRIES entries of random keys (kept in self->keys). */
+/*
+ * Fill @fd with self->nkeys entries: the keys 0..nkeys-1 (dense, so that
+ * the xarray's nodes stay few) in a random order, kept in self->keys.
+ */
 static int tp_fill(FIXTURE_DATA(tp) *self, int fd, __u64 seed)
 {
 	struct kds_batch bt = {
@@ -751,10 +764,17 @@ static int tp_fill(FIXTURE_DATA(tp) *self, int fd, __u64 seed)
 	unsigned int i, j, n;
 	int ret;
 
-	for (i = 0; i < TP_ENTRIES; i++)
-		self->keys[i] = kds_rand(&seed);
-	for (i = 0; i < TP_ENTRIES; i += n) {
-		n = TP_ENTRIES - i < KDS_BATCH_MAX ? TP_ENTRIES - i : KDS_BATCH_MAX;
+	for (i = 0; i < self->nkeys; i++)
+		self->keys[i] = i;
+	for (i = self->nkeys - 1; i > 0; i--) {
+		__u64 t = self->keys[i];
+
+		j = (unsigned int)kds_rand_below(&seed, i + 1);
+		self->keys[i] = self->keys[j];
+		self->keys[j] = t;
+	}
+	for (i = 0; i < self->nkeys; i += n) {
+		n = self->nkeys - i < KDS_BATCH_MAX ? self->nkeys - i : KDS_BATCH_MAX;
 		for (j = 0; j < n; j++)
 			self->ops[j] = (struct kds_batch_op){
 				.op = KDS_OP_PUT, .key = self->keys[i + j],
@@ -769,6 +789,16 @@ static int tp_fill(FIXTURE_DATA(tp) *self, int fd, __u64 seed)
 				return self->ops[j].result;
 	}
 	return 0;
+}
+
+/*
+ * What the writer's rate is compared with: alone, or, when the host slows
+ * it more than that (a second busy vCPU on shared cores), with the reader
+ * reading only the driver core's files, where kds takes no part.
+ */
+static double tp_base(double alone, double core)
+{
+	return core < alone ? core : alone;
 }
 
 /* What the reader does during a measurement. */
@@ -793,7 +823,7 @@ static int tp_round(FIXTURE_DATA(tp) *self, unsigned int n, enum tp_mode mode,
 			return ret;
 		r0 = self->sh->reads;
 	}
-	r = tp_measure(self->fd, self->keys, n);
+	r = tp_measure(self->fd, self->keys, self->nkeys, n);
 	if (mode != TP_ALONE) {
 		*reads += self->sh->reads - r0;
 		ret = reader_stop(self->reader);
@@ -808,12 +838,15 @@ static int tp_round(FIXTURE_DATA(tp) *self, unsigned int n, enum tp_mode mode,
 }
 
 /*
- * Each backend in turn holds TP_ENTRIES entries (a walk of the structure
- * would be costly) while the writer, alone on CPU 0, does a fixed number
+ * Each backend in turn holds TP_ENTRIES entries (TP_LIST_ENTRIES for the
+ * list: a walk of the structure would be costly) while the writer, alone on CPU 0, does a fixed number
  * of puts and gets: with the reader stopped, with it reading every file of
  * that backend's sysfs directory on CPU 1 (so that one slow attribute is
  * not diluted by the other four devices'), and with it reading only dev
- * and uevent.  Only the second ratio is asserted; the third is logged.
+ * and uevent.  The ratio asserted is the rate with the reader over the
+ * rate alone, or over the rate with the dev-and-uevent reader when that
+ * is lower: under TCG on shared host cores, any busy second vCPU can slow
+ * the writer, and that is no cost of kds's stats.
  */
 TEST_F_TIMEOUT(tp, sysfs_reader_outside_group_leaves_writers_throughput, 900)
 {
@@ -843,36 +876,38 @@ TEST_F_TIMEOUT(tp, sysfs_reader_outside_group_leaves_writers_throughput, 900)
 		const char *be = kds_backends[b];
 		/* every list operation walks the list: fewer of them */
 		unsigned int n = strcmp(be, "list") ? TP_OPS : TP_OPS / 10;
-		double alone = 0, with = 0, core = 0, ratio, core_ratio;
+		double alone = 0, with = 0, core = 0, ratio, core_ratio, base;
 		unsigned long long reads = 0, core_reads = 0;
 		int round;
 
 		self->sh->backend = (int)b;
+		self->nkeys = strcmp(be, "list") ? TP_ENTRIES : TP_LIST_ENTRIES;
 		self->fd = kds_open(be);
 		ASSERT_LE(0, self->fd);
 		ASSERT_EQ(0, kds_clear(self->fd));
 		ASSERT_EQ(0, tp_fill(self, self->fd, 0x81c0ULL + b)) TH_LOG("%s: fill", be);
-		ASSERT_EQ(TP_ENTRIES, kds_nr_entries(self->fd));
+		ASSERT_EQ(self->nkeys, kds_nr_entries(self->fd));
 		/* once, unmeasured: the caches warm */
-		ASSERT_LT(0, tp_measure(self->fd, self->keys, n / 4));
+		ASSERT_LT(0, tp_measure(self->fd, self->keys, self->nkeys, n / 4));
 		/*
 		 * The best of a few rounds: the host's own load only slows.
 		 * Under the bound, more rounds, up to TP_MAX_ROUNDS: a
 		 * writer that a reader blocks stays blocked in every round.
 		 */
 		for (round = 0; round < TP_MAX_ROUNDS &&
-		     (round < TP_ROUNDS || with < alone / 2); round++) {
+		     (round < TP_ROUNDS || with < tp_base(alone, core) / 2); round++) {
 			ASSERT_EQ(0, tp_round(self, n, TP_ALONE, NULL, &alone)) TH_LOG("%s", be);
 			ASSERT_EQ(0, tp_round(self, n, TP_STATS, &reads, &with)) TH_LOG("%s", be);
 			ASSERT_EQ(0, tp_round(self, n, TP_CORE, &core_reads, &core))
 				TH_LOG("%s", be);
 		}
-		ratio = with / alone;
+		base = tp_base(alone, core);
+		ratio = with / base;
 		core_ratio = core / alone;
-		TH_LOG("%-6s %u ops, best of %d rounds: %.0f ops/s alone, %.0f with the reader (%llu files read): ratio %.2f; reading only dev and uevent (%llu files): %.2f",
-		       be, n, round, alone, with, reads, ratio, core_reads, core_ratio);
+		TH_LOG("%-6s %u ops, best of %d rounds: %.0f ops/s alone, %.0f with the reader (%llu files read), %.0f with it reading only dev and uevent (%llu files, %.2f of alone): ratio %.2f",
+		       be, n, round, alone, with, reads, core, core_reads, core_ratio, ratio);
 		EXPECT_LT(0ULL, reads) TH_LOG("%s: the reader read nothing meanwhile", be);
-		EXPECT_LE(0.5, ratio) TH_LOG("%s: the reader halves the writer", be);
+		EXPECT_LE(0.5, ratio) TH_LOG("%s: reading the stats halves the writer", be);
 		ASSERT_EQ(0, kds_clear(self->fd));
 		close(self->fd);
 		self->fd = -1;
