@@ -133,18 +133,27 @@ struct kds_ops {
  *	bucket @pos, in key order); 0 for the others.
  * @hi: ordered backends stop after the last key <= @hi.
  * @done: set by the backend when no entry is left after the cursor.
+ * @steps: entries and empty slots (hash buckets) the backend looked at in
+ *	this call; the core adds it to the store's walk_steps counter
+ *	(debugfs).
  *
  * The core starts a walk with everything zero (and @hi = U64_MAX for a
  * dump).  The backend passes to kds_iter_emit() the cursor that follows
  * each entry; the core stores it only if it accepted the entry, so an
  * entry that did not fit is visited again by the next call.  An entry
  * that stays in the store for a whole walk is emitted exactly once.
+ *
+ * A backend may return early, with @done false, once it has looked at
+ * KDS_ITER_BUDGET steps; if it emitted nothing in that call, it first
+ * sets the cursor (@pos, @pos2) itself to where it stopped, so that the
+ * next call goes on from there.  The core yields the CPU between calls.
  */
 struct kds_iter {
 	u64 pos;
 	u64 pos2;
 	u64 hi;
 	bool done;
+	u64 steps;
 	/* private to the core */
 	void *buf;
 	size_t len;
@@ -153,6 +162,9 @@ struct kds_iter {
 	u32 count;
 	bool records;
 };
+
+/* Steps (see struct kds_iter) after which a backend's iter may return. */
+#define KDS_ITER_BUDGET		4096
 
 /**
  * kds_iter_emit - hand one entry of a walk to the core
