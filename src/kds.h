@@ -15,11 +15,20 @@
  *    from user space: values arrive and leave in kernel buffers.
  *  - get and iter run in atomic context if the backend's read side is
  *    RCU or a spinlock: they must not sleep, so they only memcpy.
- *  - put allocates its entry with kds_entry_alloc() before taking its
- *    write lock, and frees it with kds_entry_free() if it is not used.
+ *  - put allocates its entry with kds_entry_new() before taking its
+ *    write lock (the memory is charged to the caller's memory cgroup and
+ *    counted against kds.max_bytes), and frees it with kds_entry_free()
+ *    if it is not used.  Every entry ends with a struct kds_value.
  *  - A new key is admitted only through kds_store_admit(), which
  *    enforces kds.max_entries; every entry that leaves the store goes
- *    through kds_store_forget().
+ *    through kds_store_forget(), and its memory through kds_entry_free(),
+ *    or kds_entry_uncharge() at unlink then kds_entry_release() after a
+ *    grace period.
+ *  - Memory a structure allocates itself (xarray and maple nodes) is
+ *    counted with kds_mem_charge() and kds_mem_uncharge().
+ *  - Loops over user-chosen data are bounded: a walk stops after
+ *    KDS_ITER_BUDGET steps, a clear gives the CPU up between chunks and
+ *    stops on a fatal signal.
  */
 #ifndef _KDS_H
 #define _KDS_H
@@ -33,7 +42,18 @@
 #include <linux/string.h>
 #include <linux/atomic.h>
 #include <linux/types.h>
+#include <linux/gfp.h>
 #include <uapi/linux/kds.h>
+
+/*
+ * How kds allocates what a user's call causes: charged to the caller's
+ * memory cgroup, and failing with NULL (ENOMEM) after reclaim rather than
+ * waking the OOM killer or warning in the kernel log.
+ */
+#define KDS_GFP		(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+
+/* Steps (entries and empty slots looked at) of one call of kds_ops.iter. */
+#define KDS_ITER_BUDGET	4096
 
 struct kds_store;
 struct kds_iter;
@@ -64,25 +84,13 @@ struct kds_shape {
 #define KDS_SHAPE_HEIGHT	3	/* height */
 
 /**
- * struct kds_get_req - one lookup of kds_ops.get_many
- * @key: the key
- * @buf: where its value goes, if it fits
- * @cap: bytes at @buf
- * @ret: out: the value's length, or -ENOENT
- */
-struct kds_get_req {
-	u64 key;
-	void *buf;
-	u32 cap;
-	long ret;
-};
-
-/**
  * struct kds_ops - what a backend provides to the core
  * @name: backend name: device "kds-<name>", node /dev/kds/<name>
  * @features: KDS_FEAT_* bits of the uapi (KDS_FEAT_RANGE for backends
  *	that keep key order)
  * @shape_kind: KDS_SHAPE_* value naming the sysfs shape attributes
+ * @lookups_sleep: get and iter take a sleeping lock (io_uring's
+ *	non-blocking issue then hands a get to a worker)
  * @init: allocate the empty structure; store its pointer with
  *	kds_set_priv().  Returns 0 or -errno.
  * @destroy: free every entry and the structure; runs after the device is
@@ -93,16 +101,14 @@ struct kds_get_req {
  *	and leaves the store unchanged on error.
  * @get: copy @key's value to @buf if it fits in @cap bytes (a longer one
  *	is not copied at all) and return the value length, or -ENOENT;
- *	kds_value_out() does the first part.
- * @get_many: optional: @n lookups as @get does them, in one read-side
- *	section or lock hold: @req[i].ret gets what @get would return for
- *	@req[i].key, @req[i].buf and @req[i].cap.  KDS_IOC_BATCH uses it
- *	for runs of gets.
+ *	kds_value_out() does it.
  * @del: remove @key: 0 or -ENOENT.
- * @clear: remove every entry.
+ * @clear: remove every entry: 0, or -ENOMEM or -EINTR (a fatal signal)
+ *	with the entries not yet removed left whole.
  * @iter: call kds_iter_emit() for each entry at or after the cursor in
- *	@it, in iteration order, until it returns false or the entries end
- *	(then set @it->done); see struct kds_iter.
+ *	@it, in iteration order, until it returns false, the entries end
+ *	(then set @it->done) or KDS_ITER_BUDGET steps are spent; see struct
+ *	kds_iter.
  * @shape: fill @shape.
  * @fops: the device's file operations, defined in the backend with
  *	KDS_DEFINE_FOPS() so that an open file pins the backend module.
@@ -111,14 +117,14 @@ struct kds_ops {
 	const char *name;
 	u32 features;
 	u32 shape_kind;
+	bool lookups_sleep;
 	int (*init)(struct kds_store *s);
 	void (*destroy)(struct kds_store *s);
 	int (*put)(struct kds_store *s, u64 key, const void *val, u32 len,
 		   u32 flags);
 	long (*get)(struct kds_store *s, u64 key, void *buf, u32 cap);
-	void (*get_many)(struct kds_store *s, struct kds_get_req *req, u32 n);
 	int (*del)(struct kds_store *s, u64 key);
-	void (*clear)(struct kds_store *s);
+	int (*clear)(struct kds_store *s);
 	void (*iter)(struct kds_store *s, struct kds_iter *it);
 	void (*shape)(struct kds_store *s, struct kds_shape *shape);
 	const struct file_operations *fops;
@@ -134,19 +140,17 @@ struct kds_ops {
  * @hi: ordered backends stop after the last key <= @hi.
  * @done: set by the backend when no entry is left after the cursor.
  * @steps: entries and empty slots (hash buckets) the backend looked at in
- *	this call; the core adds it to the store's walk_steps counter
- *	(debugfs).
+ *	this call; the core adds them to the store's walk_steps (debugfs).
+ *	Once they reach KDS_ITER_BUDGET the backend may return with @done
+ *	false; if it emitted nothing in this call it first moves the cursor
+ *	to where it stopped, and the core, after giving up the CPU, calls
+ *	again.
  *
  * The core starts a walk with everything zero (and @hi = U64_MAX for a
  * dump).  The backend passes to kds_iter_emit() the cursor that follows
  * each entry; the core stores it only if it accepted the entry, so an
  * entry that did not fit is visited again by the next call.  An entry
  * that stays in the store for a whole walk is emitted exactly once.
- *
- * A backend may return early, with @done false, once it has looked at
- * KDS_ITER_BUDGET steps; if it emitted nothing in that call, it first
- * sets the cursor (@pos, @pos2) itself to where it stopped, so that the
- * next call goes on from there.  The core yields the CPU between calls.
  */
 struct kds_iter {
 	u64 pos;
@@ -162,9 +166,6 @@ struct kds_iter {
 	u32 count;
 	bool records;
 };
-
-/* Steps (see struct kds_iter) after which a backend's iter may return. */
-#define KDS_ITER_BUDGET		4096
 
 /**
  * kds_iter_emit - hand one entry of a walk to the core
@@ -207,7 +208,9 @@ struct kds_pcpu_stats {
  * @ops: the backend
  * @priv: the backend's structure (kds_set_priv())
  * @nr_entries: entries in the store; raised only by kds_store_admit()
- * @nr_bytes: bytes of values in the store
+ * @nr_bytes: bytes the store holds as the kernel allocated them: entries,
+ *	values and structure nodes, rounded up to their slab size
+ * @walk_steps: steps of every walk so far (struct kds_iter), for debugfs
  * @stats: per-CPU counters
  * @misc: the misc device "kds-<name>"
  * @devname: "kds-<name>"
@@ -222,6 +225,7 @@ struct kds_store {
 	void *priv;
 	atomic_long_t nr_entries;
 	atomic_long_t nr_bytes;
+	atomic64_t walk_steps;
 	struct kds_pcpu_stats __percpu *stats;
 	struct miscdevice misc;
 	char devname[24];
@@ -299,81 +303,58 @@ static void __exit ops##_module_exit(void)				\
 module_exit(ops##_module_exit)
 
 /**
- * kds_value_copy - copy a value out of a backend's entry
- * @dst: the core's buffer
- * @src: the value
- * @len: bytes to copy
+ * struct kds_value - a value as an entry holds it
+ * @len: bytes of the value
+ * @apart: the bytes are in an allocation of their own, at @ext
+ * @ext: the bytes, when @apart
+ * @data: the bytes, when not @apart
  *
- * memcpy() for the short values most stores hold.  From 8 to 32 bytes it
- * moves two or four words, the last one overlapping the one before, with
- * no call and no string instruction (the kernel's memcpy() is an
- * out-of-line "rep movsb", whose start-up outweighs a copy this short);
- * any other length goes to memcpy().
+ * The last member of every backend's entry, filled by kds_entry_new().
+ * A value stays in the entry's own allocation when that costs no more
+ * memory than two; otherwise (a 1-KiB value would round a 40-byte entry
+ * up to 2 KiB) the entry points to an allocation of the value's size.
  */
-static __always_inline void kds_value_copy(void *dst, const void *src,
-					   size_t len)
-{
-	u64 a, b, y, z;
+struct kds_value {
+	u32 len;
+	bool apart;
+	union {
+		u8 *ext;
+		DECLARE_FLEX_ARRAY(u8, data);
+	};
+};
 
-	if (len < 8 || len > 32) {
-		memcpy(dst, src, len);
-		return;
-	}
-	memcpy(&a, src, 8);
-	memcpy(&z, src + len - 8, 8);
-	if (len > 16) {
-		memcpy(&b, src + 8, 8);
-		memcpy(&y, src + len - 16, 8);
-		memcpy(dst + 8, &b, 8);
-		memcpy(dst + len - 16, &y, 8);
-	}
-	memcpy(dst, &a, 8);
-	memcpy(dst + len - 8, &z, 8);
+/* The bytes of @v. */
+static inline const u8 *kds_value_bytes(const struct kds_value *v)
+{
+	return v->apart ? v->ext : v->data;
 }
 
 /**
  * kds_value_out - hand a value found by a backend's get to the core
  * @buf: the core's buffer
  * @cap: its size
- * @val: the value
- * @len: its length
+ * @v: the value
  *
  * A value longer than @cap is not copied at all: the core, told its
- * length, asks again with a buffer that size (copying a part would be
- * wasted work).
+ * length, asks again with a buffer that size.
  *
- * Return: @len, for the get to return.
+ * Return: the value's length, for the get to return.
  */
-static __always_inline long kds_value_out(void *buf, u32 cap, const void *val,
-					  u32 len)
+static inline long kds_value_out(void *buf, u32 cap, const struct kds_value *v)
 {
-	if (len <= cap)
-		kds_value_copy(buf, val, len);
-	return len;
+	if (v->len <= cap)
+		memcpy(buf, kds_value_bytes(v), v->len);
+	return v->len;
 }
 
-bool kds_store_admit(struct kds_store *s, u32 len);
-void kds_store_forget(struct kds_store *s, u32 len);
-void kds_store_resize(struct kds_store *s, u32 old_len, u32 new_len);
-void *kds_entry_alloc(size_t size);
-void kds_entry_free(const void *entry);
-bool __kds_entry_keep_apart(size_t head, size_t ptr, u32 len);
-
-/* An entry of at most this many bytes keeps its value inline. */
-#define KDS_ENTRY_INLINE_MAX	256
-
-/**
- * kds_entry_keep_apart - should a value live apart from its entry?
- * @head: bytes of the entry before an inline value
- * @ptr: bytes the entry needs instead to point to a value kept apart
- * @len: the value's length
- *
- * Return: true when the value should have an allocation of its own.
- */
-static inline bool kds_entry_keep_apart(size_t head, size_t ptr, u32 len)
-{
-	return head + len > KDS_ENTRY_INLINE_MAX &&
-	       __kds_entry_keep_apart(head, ptr, len);
-}
+bool kds_store_admit(struct kds_store *s);
+void kds_store_forget(struct kds_store *s);
+void *kds_entry_new(struct kds_store *s, size_t head, const void *val,
+		    u32 len);
+void kds_entry_free(struct kds_store *s, void *entry, size_t head);
+void kds_entry_uncharge(struct kds_store *s, const void *entry, size_t head);
+void kds_entry_release(void *entry, size_t head);
+int kds_mem_charge(struct kds_store *s, long bytes, bool force);
+void kds_mem_uncharge(struct kds_store *s, long bytes);
 
 #endif /* _KDS_H */

@@ -20,6 +20,8 @@
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/vmalloc.h>
@@ -40,113 +42,242 @@ module_param_named(max_value_size, kds_max_value_size, uint, 0444);
 MODULE_PARM_DESC(max_value_size,
 		 "longest value in bytes, 1..1048576 (default 4096)");
 
+unsigned long kds_max_bytes;
+module_param_named(max_bytes, kds_max_bytes, ulong, 0444);
+MODULE_PARM_DESC(max_bytes,
+		 "bytes all stores together may hold, as the kernel allocates them; 0: 1/8 of RAM (default)");
+
+/* Bytes every store together holds: the sum that kds.max_bytes bounds. */
+static atomic_long_t kds_bytes_held = ATOMIC_LONG_INIT(0);
+
 /**
  * kds_store_admit - admit one new entry into a store
  * @s: the store
- * @len: length of the new entry's value
  *
  * Raises the entry count unless the store already holds kds.max_entries,
- * exactly even when writers on several CPUs race, and accounts @len bytes.
- * A backend calls it under its write lock, after it found the key absent.
+ * exactly even when writers on several CPUs race.  A backend calls it
+ * under its write lock, after it found the key absent.
  *
  * Return: true if the entry was admitted, false if the store is full
  * (the backend then fails the put with -ENOSPC).
  */
-bool kds_store_admit(struct kds_store *s, u32 len)
+bool kds_store_admit(struct kds_store *s)
 {
-	if (!atomic_long_add_unless(&s->nr_entries, 1, kds_max_entries))
-		return false;
-	atomic_long_add(len, &s->nr_bytes);
-	return true;
+	return atomic_long_add_unless(&s->nr_entries, 1, kds_max_entries);
 }
 EXPORT_SYMBOL_GPL(kds_store_admit);
 
 /**
  * kds_store_forget - account one entry that left a store
  * @s: the store
- * @len: length of the entry's value
  *
  * The reverse of kds_store_admit(), for every entry that leaves the store
  * (delete, clear, destroy).
  */
-void kds_store_forget(struct kds_store *s, u32 len)
+void kds_store_forget(struct kds_store *s)
 {
-	atomic_long_sub(len, &s->nr_bytes);
 	atomic_long_dec(&s->nr_entries);
 }
 EXPORT_SYMBOL_GPL(kds_store_forget);
 
 /**
- * kds_store_resize - account a replaced value
+ * kds_mem_charge - count memory a store is about to hold
  * @s: the store
- * @old_len: length of the value that was replaced
- * @new_len: length of the value that replaced it
+ * @bytes: bytes, as the kernel allocates them
+ * @force: count them even past kds.max_bytes (memory a structure has
+ *	already allocated, such as xarray nodes)
+ *
+ * Every store together may hold kds.max_bytes.  The sum is raised first
+ * and lowered again if that went past the limit, so that writers racing
+ * on several CPUs never hold more than the limit together.
+ *
+ * Return: 0, or -ENOSPC (nothing counted).
  */
-void kds_store_resize(struct kds_store *s, u32 old_len, u32 new_len)
+int kds_mem_charge(struct kds_store *s, long bytes, bool force)
 {
-	atomic_long_add((long)new_len - (long)old_len, &s->nr_bytes);
+	if (atomic_long_add_return(bytes, &kds_bytes_held) > kds_max_bytes &&
+	    !force) {
+		atomic_long_sub(bytes, &kds_bytes_held);
+		return -ENOSPC;
+	}
+	atomic_long_add(bytes, &s->nr_bytes);
+	return 0;
 }
-EXPORT_SYMBOL_GPL(kds_store_resize);
+EXPORT_SYMBOL_GPL(kds_mem_charge);
 
 /**
- * kds_entry_alloc - allocate a backend's entry
- * @size: bytes, header and value together
- *
- * Charged to the caller's memory cgroup.  Entries up to KMALLOC_MAX_CACHE_SIZE
- * come from the slab (kvmalloc); larger ones from vmalloc directly, because
- * kmalloc would round them up to a power of two pages (a 1 MiB value would
- * take 2 MiB) where vmalloc takes whole pages.  May sleep: call it before
- * taking a spinlock or entering an RCU read-side section.
- *
- * Return: the memory, or NULL.
+ * kds_mem_uncharge - count memory a store no longer holds
+ * @s: the store
+ * @bytes: what kds_mem_charge() counted for it
  */
-void *kds_entry_alloc(size_t size)
+void kds_mem_uncharge(struct kds_store *s, long bytes)
+{
+	atomic_long_sub(bytes, &s->nr_bytes);
+	atomic_long_sub(bytes, &kds_bytes_held);
+}
+EXPORT_SYMBOL_GPL(kds_mem_uncharge);
+
+/*
+ * Entries up to KMALLOC_MAX_CACHE_SIZE come from the slab (kvmalloc);
+ * larger ones from vmalloc directly, because kmalloc would round them up
+ * to a power of two pages (a 1 MiB value would take 2 MiB) where vmalloc
+ * takes whole pages.  May sleep.
+ */
+static void *kds_alloc(size_t size)
 {
 	if (size <= KMALLOC_MAX_CACHE_SIZE)
-		return kvmalloc(size, GFP_KERNEL_ACCOUNT);
-	return __vmalloc(size, GFP_KERNEL_ACCOUNT);
+		return kvmalloc(size, KDS_GFP);
+	return __vmalloc(size, KDS_GFP);
 }
-EXPORT_SYMBOL_GPL(kds_entry_alloc);
 
-/* What an allocation of @size bytes by kds_entry_alloc() takes. */
-static size_t kds_entry_footprint(size_t size)
+/* What an allocation of @size bytes by kds_alloc() takes. */
+static size_t kds_footprint(size_t size)
 {
 	if (size <= KMALLOC_MAX_CACHE_SIZE)
 		return kmalloc_size_roundup(size);
 	return PAGE_ALIGN(size);
 }
 
-/**
- * __kds_entry_keep_apart - should a value live apart from its entry?
- * @head: bytes of the entry before an inline value
- * @ptr: bytes the entry needs instead to point to a value kept apart
- * @len: the value's length
- *
- * The slab rounds an allocation up to its size class: a header of a few
- * dozen bytes with a 1-KiB value in one allocation takes 2 KiB, while the
- * two apart take 64 bytes and exactly 1 KiB.  Entries up to
- * KDS_ENTRY_INLINE_MAX bytes stay whole without asking (see
- * kds_entry_keep_apart()): the few bytes saved there are not worth a
- * second allocation and a pointer to follow on every lookup.
- *
- * Return: true when one allocation of @head + @len bytes would take more
- * than KDS_ENTRY_INLINE_MAX and more memory than one of @head + @ptr and
- * one of @len.
+/* An entry of at most this many bytes keeps its value inline. */
+#define KDS_ENTRY_INLINE_MAX	256
+
+/*
+ * Bytes of the entry before the value's bytes, and of the entry when the
+ * value is kept apart.
  */
-bool __kds_entry_keep_apart(size_t head, size_t ptr, u32 len)
+#define KDS_INLINE_HEAD(head)	((head) + offsetof(struct kds_value, data))
+#define KDS_APART_SIZE(head)	((head) + sizeof(struct kds_value))
+
+/*
+ * Should a value of @len bytes live apart from an entry of @head bytes
+ * before its struct kds_value?  The slab rounds an allocation up to its
+ * size class: a header of a few dozen bytes with a 1-KiB value in one
+ * allocation takes 2 KiB, while the two apart take 64 bytes and exactly
+ * 1 KiB.  Entries up to KDS_ENTRY_INLINE_MAX bytes stay whole without
+ * asking: the few bytes saved there are not worth a second allocation
+ * and a pointer to follow on every lookup.
+ */
+static bool kds_keep_apart(size_t head, u32 len)
 {
-	return kds_entry_footprint(head + len) >
-	       kds_entry_footprint(head + ptr) + kds_entry_footprint(len);
+	size_t whole = KDS_INLINE_HEAD(head) + len;
+
+	return whole > KDS_ENTRY_INLINE_MAX &&
+	       kds_footprint(whole) >
+	       kds_footprint(KDS_APART_SIZE(head)) + kds_footprint(len);
 }
-EXPORT_SYMBOL_GPL(__kds_entry_keep_apart);
+
+/* The bytes an entry of @head bytes with a value of @len bytes takes. */
+static size_t kds_entry_bytes(size_t head, u32 len, bool apart)
+{
+	if (apart)
+		return kds_footprint(KDS_APART_SIZE(head)) + kds_footprint(len);
+	return kds_footprint(KDS_INLINE_HEAD(head) + len);
+}
+
+static struct kds_value *kds_entry_value(const void *entry, size_t head)
+{
+	return (struct kds_value *)((const u8 *)entry + head);
+}
 
 /**
- * kds_entry_free - free an entry from kds_entry_alloc()
- * @entry: the entry, or NULL
+ * kds_entry_new - allocate a backend's entry holding a copy of a value
+ * @s: the store it is for
+ * @head: bytes of the entry before its struct kds_value (offsetof())
+ * @val: the value
+ * @len: its length
+ *
+ * Charged to the caller's memory cgroup and counted against
+ * kds.max_bytes (kds_mem_charge()).  The entry's struct kds_value is
+ * filled; the bytes before it are the backend's to fill.  May sleep: call
+ * it before taking a spinlock or entering an RCU read-side section.
+ *
+ * Return: the entry, ERR_PTR(-ENOSPC) past kds.max_bytes or
+ * ERR_PTR(-ENOMEM).
  */
-void kds_entry_free(const void *entry)
+void *kds_entry_new(struct kds_store *s, size_t head, const void *val,
+		    u32 len)
 {
+	bool apart = kds_keep_apart(head, len);
+	struct kds_value *v;
+	void *entry;
+	u8 *ext = NULL;
+	int ret;
+
+	ret = kds_mem_charge(s, kds_entry_bytes(head, len, apart), false);
+	if (ret)
+		return ERR_PTR(ret);
+	if (apart) {
+		ext = kds_alloc(len);
+		if (!ext)
+			goto err_uncharge;
+		entry = kds_alloc(KDS_APART_SIZE(head));
+	} else {
+		entry = kds_alloc(KDS_INLINE_HEAD(head) + len);
+	}
+	if (!entry)
+		goto err_free_ext;
+
+	v = kds_entry_value(entry, head);
+	v->len = len;
+	v->apart = apart;
+	if (apart)
+		v->ext = ext;
+	memcpy(apart ? ext : v->data, val, len);
+	return entry;
+
+err_free_ext:
+	kvfree(ext);
+err_uncharge:
+	kds_mem_uncharge(s, kds_entry_bytes(head, len, apart));
+	return ERR_PTR(-ENOMEM);
+}
+EXPORT_SYMBOL_GPL(kds_entry_new);
+
+/**
+ * kds_entry_uncharge - stop counting an entry's memory
+ * @s: the store
+ * @entry: an entry from kds_entry_new(), just unlinked
+ * @head: as given to kds_entry_new()
+ *
+ * For an entry freed after an RCU grace period with kds_entry_release().
+ */
+void kds_entry_uncharge(struct kds_store *s, const void *entry, size_t head)
+{
+	const struct kds_value *v = kds_entry_value(entry, head);
+
+	kds_mem_uncharge(s, kds_entry_bytes(head, v->len, v->apart));
+}
+EXPORT_SYMBOL_GPL(kds_entry_uncharge);
+
+/**
+ * kds_entry_release - free an entry whose memory is no longer counted
+ * @entry: an entry from kds_entry_new(), after kds_entry_uncharge()
+ * @head: as given to kds_entry_new()
+ *
+ * Safe in an RCU callback.
+ */
+void kds_entry_release(void *entry, size_t head)
+{
+	struct kds_value *v = kds_entry_value(entry, head);
+
+	if (v->apart)
+		kvfree(v->ext);
 	kvfree(entry);
+}
+EXPORT_SYMBOL_GPL(kds_entry_release);
+
+/**
+ * kds_entry_free - free an entry no reader can see, and stop counting it
+ * @s: the store
+ * @entry: an entry from kds_entry_new(), or an ERR_PTR() or NULL
+ * @head: as given to kds_entry_new()
+ */
+void kds_entry_free(struct kds_store *s, void *entry, size_t head)
+{
+	if (IS_ERR_OR_NULL(entry))
+		return;
+	kds_entry_uncharge(s, entry, head);
+	kds_entry_release(entry, head);
 }
 EXPORT_SYMBOL_GPL(kds_entry_free);
 
@@ -237,10 +368,38 @@ int kds_op_del(struct kds_store *s, u64 key)
 	return ret;
 }
 
-void kds_op_clear(struct kds_store *s)
+int kds_op_clear(struct kds_store *s)
 {
-	s->ops->clear(s);
-	this_cpu_inc(s->stats->clears);
+	int ret;
+
+	ret = s->ops->clear(s);
+	if (!ret)
+		this_cpu_inc(s->stats->clears);
+	return ret;
+}
+
+/**
+ * kds_iter_run - one call of the backend's walk
+ * @s: the store
+ * @it: the walk, with its buffer set
+ *
+ * Return: 0 when the call took entries, needs a larger buffer (@it->need)
+ * or ended the walk; -EAGAIN when it spent its budget of steps on nothing
+ * and the CPU was given up before the caller calls again; -EINTR when a
+ * fatal signal came meanwhile.
+ */
+int kds_iter_run(struct kds_store *s, struct kds_iter *it)
+{
+	it->len = 0;
+	it->need = 0;
+	it->count = 0;
+	it->steps = 0;
+	s->ops->iter(s, it);
+	atomic64_add(it->steps, &s->walk_steps);
+	if (it->len || it->need || it->done)
+		return 0;
+	cond_resched();
+	return fatal_signal_pending(current) ? -EINTR : -EAGAIN;
 }
 
 /*
@@ -425,6 +584,7 @@ struct kds_store *kds_register(const struct kds_ops *ops)
 	s->ops = ops;
 	atomic_long_set(&s->nr_entries, 0);
 	atomic_long_set(&s->nr_bytes, 0);
+	atomic64_set(&s->walk_steps, 0);
 
 	s->stats = alloc_percpu(struct kds_pcpu_stats);
 	if (!s->stats) {
@@ -482,6 +642,8 @@ EXPORT_SYMBOL_GPL(kds_unregister);
 
 static int kds_params_check(void)
 {
+	unsigned long ram = min_t(u64, (u64)totalram_pages() << PAGE_SHIFT,
+				  ULONG_MAX);
 	int ret = 0;
 
 	if (kds_max_entries < 1 ||
@@ -494,6 +656,13 @@ static int kds_params_check(void)
 	    kds_max_value_size > KDS_VALUE_SIZE_LIMIT) {
 		pr_err("max_value_size=%u is out of range (valid 1..%u)\n",
 		       kds_max_value_size, KDS_VALUE_SIZE_LIMIT);
+		ret = -EINVAL;
+	}
+	if (!kds_max_bytes)
+		kds_max_bytes = ram / 8;
+	if (kds_max_bytes > ram) {
+		pr_err("max_bytes=%lu is out of range (valid 1..%lu, the RAM; 0 for 1/8 of it)\n",
+		       kds_max_bytes, ram);
 		ret = -EINVAL;
 	}
 	return ret;

@@ -16,6 +16,10 @@
  * where H counts the gets that found their key, or the puts and dels that
  * succeeded.  Loops on one store run one at a time; they run beside the
  * device's users like any other caller of the ops.
+ *
+ * Beside it, walk_steps reads the steps every walk of the store took so
+ * far (entries and empty slots looked at, struct kds_iter): a test of
+ * what a dump costs counts them.
  */
 #include <linux/bits.h>
 #include <linux/debugfs.h>
@@ -209,6 +213,17 @@ static const struct file_operations kds_kloop_fops = {
 	.llseek		= default_llseek,
 };
 
+/* walk_steps: what every walk of the store looked at (struct kds_iter). */
+static int kds_walk_steps_get(void *data, u64 *val)
+{
+	struct kds_store *s = data;
+
+	*val = atomic64_read(&s->walk_steps);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(kds_walk_steps_fops, kds_walk_steps_get, NULL,
+			 "%llu\n");
+
 /* Create /sys/kernel/debug/kds; debugfs may be absent, and that is fine. */
 void kds_debugfs_init(void)
 {
@@ -232,6 +247,8 @@ void kds_debugfs_add(struct kds_store *s)
 	mutex_init(&kl->lock);
 	kl->dir = debugfs_create_dir(s->ops->name, kds_debugfs_root);
 	debugfs_create_file("loop", 0600, kl->dir, kl, &kds_kloop_fops);
+	debugfs_create_file_unsafe("walk_steps", 0400, kl->dir, s,
+				   &kds_walk_steps_fops);
 	s->kloop = kl;
 }
 

@@ -70,27 +70,16 @@ MODULE_PARM_DESC(hashfn,
  * @node: link on its bucket's chain
  * @rcu: for freeing once unlinked
  * @key: the key
- * @len: bytes of the value
- * @apart: the value is in an allocation of its own, at @ext
- * @ext: the value, when @apart
- * @data: the value, when not @apart
- *
- * A value is kept in the entry's own allocation when that costs no more
- * memory than two allocations; otherwise (a 1-KiB value would round the
- * entry up to 2 KiB) the entry holds a pointer to an allocation of the
- * value's exact size.  See kds_entry_keep_apart().
+ * @val: the value (kds_entry_new())
  */
 struct kds_hash_entry {
 	struct hlist_node node;
 	struct rcu_head rcu;
 	u64 key;
-	u32 len;
-	bool apart;
-	union {
-		u8 *ext;
-		DECLARE_FLEX_ARRAY(u8, data);
-	};
+	struct kds_value val;
 };
+
+#define KDS_HASH_HEAD	offsetof(struct kds_hash_entry, val)
 
 /**
  * struct kds_hash - the hash table of one store
@@ -166,62 +155,25 @@ static u32 kds_hash_nr_buckets(const struct kds_hash *h)
 
 static const u8 *kds_hash_value(const struct kds_hash_entry *e)
 {
-	return e->apart ? e->ext : e->data;
-}
-
-/* An entry holding a copy of @val, not yet on a chain; NULL if no memory. */
-static struct kds_hash_entry *kds_hash_entry_new(u64 key, const void *val,
-						 u32 len)
-{
-	size_t head = offsetof(struct kds_hash_entry, data);
-	struct kds_hash_entry *e;
-	u8 *ext = NULL;
-
-	if (kds_entry_keep_apart(head, sizeof(e->ext), len)) {
-		ext = kds_entry_alloc(len);
-		if (!ext)
-			return NULL;
-		e = kds_entry_alloc(sizeof(*e));
-	} else {
-		e = kds_entry_alloc(head + len);
-	}
-	if (!e) {
-		kds_entry_free(ext);
-		return NULL;
-	}
-	e->key = key;
-	e->len = len;
-	e->apart = ext;
-	if (ext)
-		e->ext = ext;
-	memcpy(ext ?: e->data, val, len);
-	return e;
-}
-
-/* Free an entry that no reader can have seen. */
-static void kds_hash_entry_drop(struct kds_hash_entry *e)
-{
-	if (e->apart)
-		kds_entry_free(e->ext);
-	kds_entry_free(e);
+	return kds_value_bytes(&e->val);
 }
 
 static void kds_hash_entry_free_rcu(struct rcu_head *rcu)
 {
-	kds_hash_entry_drop(container_of(rcu, struct kds_hash_entry, rcu));
+	kds_entry_release(container_of(rcu, struct kds_hash_entry, rcu),
+			  KDS_HASH_HEAD);
 }
 
 /*
  * Free an unlinked entry once every reader that could still see it has
- * left its read-side section.  A value kept apart needs a callback of
- * this module: kds_hash_destroy() waits for those with rcu_barrier().
+ * left its read-side section; its memory stops counting now.  The
+ * callback is this module's: kds_hash_destroy() waits for those with
+ * rcu_barrier().
  */
-static void kds_hash_entry_free(struct kds_hash_entry *e)
+static void kds_hash_entry_free(struct kds_store *s, struct kds_hash_entry *e)
 {
-	if (e->apart)
-		call_rcu(&e->rcu, kds_hash_entry_free_rcu);
-	else
-		kvfree_rcu(e, rcu);
+	kds_entry_uncharge(s, e, KDS_HASH_HEAD);
+	call_rcu(&e->rcu, kds_hash_entry_free_rcu);
 }
 
 /*
@@ -326,9 +278,10 @@ static int kds_hash_put(struct kds_store *s, u64 key, const void *val,
 	struct kds_hash_entry *e, *old, *prev;
 	int ret;
 
-	e = kds_hash_entry_new(key, val, len);
-	if (!e)
-		return -ENOMEM;
+	e = kds_entry_new(s, KDS_HASH_HEAD, val, len);
+	if (IS_ERR(e))
+		return PTR_ERR(e);
+	e->key = key;
 
 	spin_lock(&h->lock);
 	old = kds_hash_find_locked(h, head, key, &prev);
@@ -339,9 +292,8 @@ static int kds_hash_put(struct kds_store *s, u64 key, const void *val,
 		}
 		/* A reader on this chain sees either the old or the new. */
 		hlist_replace_rcu(&old->node, &e->node);
-		kds_store_resize(s, old->len, len);
 	} else {
-		if (!kds_store_admit(s, len)) {
+		if (!kds_store_admit(s)) {
 			ret = -ENOSPC;
 			goto err_unlock;
 		}
@@ -350,12 +302,12 @@ static int kds_hash_put(struct kds_store *s, u64 key, const void *val,
 	spin_unlock(&h->lock);
 
 	if (old)
-		kds_hash_entry_free(old);
+		kds_hash_entry_free(s, old);
 	return 0;
 
 err_unlock:
 	spin_unlock(&h->lock);
-	kds_hash_entry_drop(e);
+	kds_entry_free(s, e, KDS_HASH_HEAD);
 	return ret;
 }
 
@@ -384,26 +336,9 @@ static long kds_hash_get(struct kds_store *s, u64 key, void *buf, u32 cap)
 	rcu_read_lock();
 	e = kds_hash_find_rcu(kds_priv(s), key);
 	if (e)
-		ret = kds_value_out(buf, cap, kds_hash_value(e), e->len);
+		ret = kds_value_out(buf, cap, &e->val);
 	rcu_read_unlock();
 	return ret;
-}
-
-static void kds_hash_get_many(struct kds_store *s, struct kds_get_req *req,
-			      u32 n)
-{
-	struct kds_hash *h = kds_priv(s);
-	struct kds_hash_entry *e;
-	u32 i;
-
-	rcu_read_lock();
-	for (i = 0; i < n; i++) {
-		e = kds_hash_find_rcu(h, req[i].key);
-		req[i].ret = e ? kds_value_out(req[i].buf, req[i].cap,
-					       kds_hash_value(e), e->len) :
-				 -ENOENT;
-	}
-	rcu_read_unlock();
 }
 
 static int kds_hash_del(struct kds_store *s, u64 key)
@@ -416,13 +351,13 @@ static int kds_hash_del(struct kds_store *s, u64 key)
 	e = kds_hash_find_locked(h, head, key, &prev);
 	if (e) {
 		kds_hash_unlink(h, head, e);
-		kds_store_forget(s, e->len);
+		kds_store_forget(s);
 	}
 	spin_unlock(&h->lock);
 
 	if (!e)
 		return -ENOENT;
-	kds_hash_entry_free(e);
+	kds_hash_entry_free(s, e);
 	return 0;
 }
 
@@ -436,8 +371,8 @@ static void kds_hash_empty_bucket(struct kds_store *s, struct kds_hash *h,
 
 	hlist_for_each_entry_safe(e, tmp, head, node) {
 		kds_hash_unlink(h, head, e);
-		kds_store_forget(s, e->len);
-		kds_hash_entry_free(e);
+		kds_store_forget(s);
+		kds_hash_entry_free(s, e);
 	}
 }
 
@@ -446,7 +381,7 @@ static void kds_hash_empty_bucket(struct kds_store *s, struct kds_hash *h,
  * table, so a clear of a large table neither stalls other CPUs spinning on
  * it nor this one (it may sleep between chunks).
  */
-static void kds_hash_clear(struct kds_store *s)
+static int kds_hash_clear(struct kds_store *s)
 {
 	struct kds_hash *h = kds_priv(s);
 	u32 n = kds_hash_nr_buckets(h);
@@ -460,6 +395,7 @@ static void kds_hash_clear(struct kds_store *s)
 		spin_unlock(&h->lock);
 		cond_resched();
 	}
+	return 0;
 }
 
 /*
@@ -514,7 +450,7 @@ static void kds_hash_iter(struct kds_store *s, struct kds_iter *it)
 			steps++;
 			if (e->key < from)
 				continue;
-			if (!kds_iter_emit(it, e->key, kds_hash_value(e), e->len,
+			if (!kds_iter_emit(it, e->key, kds_hash_value(e), e->val.len,
 					   e->key == U64_MAX ? b + 1 : b,
 					   e->key == U64_MAX ? 0 : e->key + 1))
 				goto unlock;
@@ -567,7 +503,6 @@ VISIBLE_IF_KUNIT const struct kds_ops kds_hash_ops = {
 	.destroy	= kds_hash_destroy,
 	.put		= kds_hash_put,
 	.get		= kds_hash_get,
-	.get_many	= kds_hash_get_many,
 	.del		= kds_hash_del,
 	.clear		= kds_hash_clear,
 	.iter		= kds_hash_iter,

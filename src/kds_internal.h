@@ -18,6 +18,7 @@
 /* Module parameters (kds_core.c); read-only once the module is loaded. */
 extern unsigned long kds_max_entries;
 extern unsigned int kds_max_value_size;
+extern unsigned long kds_max_bytes;
 
 /*
  * The longest text command: "put " + a key of 20 digits + " " + the
@@ -60,7 +61,8 @@ struct kds_file {
 int kds_op_put(struct kds_store *s, u64 key, const void *val, u32 len,
 	       u32 flags);
 int kds_op_del(struct kds_store *s, u64 key);
-void kds_op_clear(struct kds_store *s);
+int kds_op_clear(struct kds_store *s);
+int kds_iter_run(struct kds_store *s, struct kds_iter *it);
 void kds_stats_fill(struct kds_store *s, struct kds_stats *st, bool shape);
 
 /* kds_ioctl.c: a value to and from user space, shared with uring_cmd */

@@ -17,8 +17,7 @@
  * bytes, and values up to KDS_STACK_VALUE bytes cross through an
  * uninitialised stack buffer (the backend fills what is copied out), so
  * a get of a small value allocates nothing and zeroes nothing.  A batch
- * reads and answers its operations a chunk at a time, and looks a run of
- * gets up with one call of the backend's get_many, where it has one.
+ * reads and answers its operations a chunk at a time.
  */
 #include <linux/build_bug.h>
 #include <linux/kernel.h>
@@ -36,9 +35,7 @@
 /* Values up to this size cross through the stack, with no allocation. */
 #define KDS_STACK_VALUE		256
 /* Batch operations read, then answered, under one access check each way. */
-#define KDS_BATCH_CHUNK		16
-/* Values up to this size come back from a run of gets in one go. */
-#define KDS_BATCH_SLOT		32
+#define KDS_BATCH_CHUNK		8
 /*
  * RANGE formats records into a kernel chunk of at most this size at a time
  * (more only for a single record that needs it), then copies it out.
@@ -108,7 +105,7 @@ int kds_user_put(struct kds_store *s, u64 key, u64 uval, u32 len, u32 flags)
 	if (len > kds_max_value_size)
 		return -E2BIG;
 	if (len > sizeof(stack)) {
-		val = kvmalloc(len, GFP_KERNEL);
+		val = kvmalloc(len, KDS_GFP);
 		if (!val)
 			return -ENOMEM;
 	}
@@ -176,7 +173,7 @@ static noinline int kds_user_get_heap(struct kds_store *s, u64 key,
 
 	do {
 		kvfree(heap);
-		heap = kvmalloc(vlen, GFP_KERNEL);
+		heap = kvmalloc(vlen, KDS_GFP);
 		if (!heap)
 			return -ENOMEM;
 		ret = vlen;
@@ -252,8 +249,8 @@ static __always_inline int __kds_user_get(struct kds_store *s, u64 key,
 	return kds_get_reply(s, vlen, stack, uval, len);
 }
 
-/* kds_user_get() for the other files: __kds_user_get() out of line. */
-int kds_user_get(struct kds_store *s, u64 key, u64 uval, u32 *len)
+/* __kds_user_get() out of line, for the batch and the other files. */
+noinline int kds_user_get(struct kds_store *s, u64 key, u64 uval, u32 *len)
 {
 	return __kds_user_get(s, key, uval, len);
 }
@@ -359,9 +356,12 @@ static int kds_ioctl_del(struct kds_store *s, struct kds_kv __user *ukv)
 	return kds_op_del(s, kv.key);
 }
 
-/* Run one operation of a batch; its outcome. */
-static __always_inline int kds_batch_run(struct kds_store *s,
-					 struct kds_batch_op *op)
+/*
+ * Run one operation of a batch; its outcome.  Out of line, as are the
+ * value paths it calls, so that no stack frame holds the chunk of
+ * operations and a value buffer together.
+ */
+static noinline int kds_batch_run(struct kds_store *s, struct kds_batch_op *op)
 {
 	if (op->reserved)
 		return -EINVAL;
@@ -369,7 +369,7 @@ static __always_inline int kds_batch_run(struct kds_store *s,
 	case KDS_OP_PUT:
 		return kds_user_put(s, op->key, op->value, op->value_len, 0);
 	case KDS_OP_GET:
-		return __kds_user_get(s, op->key, op->value, &op->value_len);
+		return kds_user_get(s, op->key, op->value, &op->value_len);
 	case KDS_OP_DEL:
 		if (op->value || op->value_len)
 			return -EINVAL;
@@ -377,13 +377,6 @@ static __always_inline int kds_batch_run(struct kds_store *s,
 	default:
 		return -EINVAL;
 	}
-}
-
-/* kds_batch_run() out of line, for the op-by-op path. */
-static noinline int kds_batch_run_slow(struct kds_store *s,
-				       struct kds_batch_op *op)
-{
-	return kds_batch_run(s, op);
 }
 
 /*
@@ -399,7 +392,7 @@ static int kds_batch_one(struct kds_store *s, struct kds_batch_op *op,
 
 	ret = copy_struct_from_user(op, sizeof(*op), uop, op_size);
 	if (!ret)
-		*result = kds_batch_run_slow(s, op);
+		*result = kds_batch_run(s, op);
 	return ret;
 }
 
@@ -447,59 +440,6 @@ efault:
 	return -EFAULT;
 }
 
-/* How many of the operations at @ops (at most @n) are gets, from the first. */
-static u32 kds_batch_gets_ahead(const struct kds_batch_op *ops, u32 n)
-{
-	u32 i;
-
-	for (i = 0; i < n && ops[i].op == KDS_OP_GET && !ops[i].reserved; i++)
-		;
-	return i;
-}
-
-/*
- * Run the @n gets at @ops with one call of the backend's get_many (one
- * read-side section, one indirect call): values of up to KDS_BATCH_SLOT
- * bytes come back in one go; a longer one is got again on its own.
- * Return: how many ran, fewer than @n when @stop_on_error met a failing
- * one (then *@stop).
- */
-static noinline u32 kds_batch_gets(struct kds_store *s,
-				   struct kds_batch_op *ops, u32 n,
-				   bool stop_on_error, bool *stop)
-{
-	u8 slot[KDS_BATCH_CHUNK][KDS_BATCH_SLOT] __uninitialized;
-	struct kds_get_req req[KDS_BATCH_CHUNK] __uninitialized;
-	struct kds_batch_op *op;
-	int ret;
-	u32 i;
-
-	for (i = 0; i < n; i++) {
-		req[i].key = ops[i].key;
-		req[i].buf = slot[i];
-		req[i].cap = KDS_BATCH_SLOT;
-	}
-	s->ops->get_many(s, req, n);
-
-	for (i = 0; i < n && !*stop; i++) {
-		op = &ops[i];
-		if (req[i].ret > KDS_BATCH_SLOT && req[i].ret <= op->value_len) {
-			/* not copied into its slot: on its own (it counts itself) */
-			ret = kds_user_get(s, op->key, op->value, &op->value_len);
-		} else {
-			this_cpu_inc(s->stats->gets);
-			ret = kds_get_reply(s, req[i].ret, slot[i], op->value,
-					    &op->value_len);
-		}
-		op->result = ret;
-		if (ret < 0) {
-			this_cpu_inc(s->stats->errors);
-			*stop = stop_on_error;
-		}
-	}
-	return i;
-}
-
 /*
  * Run the next @n operations of batch @b, at most KDS_BATCH_CHUNK: read
  * them in one go, run them, answer them in one go.  An array of another
@@ -515,18 +455,12 @@ static int kds_batch_chunk(struct kds_store *s, struct kds_batch *b,
 	bool stop_on_error = b->flags & KDS_BATCH_STOP_ON_ERROR;
 	struct kds_batch_op __user *uop;
 	int ret, result = 0;
-	u32 i, m;
+	u32 i;
 
 	uop = (struct kds_batch_op __user *)(uops +
 					     (size_t)b->done * b->op_size);
 	if (b->op_size == sizeof(*uop) && !kds_batch_fetch(ops, uop, n)) {
-		for (i = 0; i < n && !*stop; i += m) {
-			m = s->ops->get_many ? kds_batch_gets_ahead(&ops[i], n - i) : 0;
-			if (m > 1) {
-				m = kds_batch_gets(s, &ops[i], m, stop_on_error, stop);
-				continue;
-			}
-			m = 1;
+		for (i = 0; i < n && !*stop; i++) {
 			ops[i].result = kds_batch_run(s, &ops[i]);
 			if (ops[i].result < 0) {
 				this_cpu_inc(s->stats->errors);
@@ -602,7 +536,7 @@ static int kds_range_chunk(void **chunk, size_t *cap, size_t size)
 {
 	void *p;
 
-	p = kvmalloc(size, GFP_KERNEL);
+	p = kvmalloc(size, KDS_GFP);
 	if (!p)
 		return -ENOMEM;
 	kvfree(*chunk);
@@ -639,10 +573,11 @@ static int kds_ioc_range(struct kds_ucmd *ucmd)
 		room = r->buf_len - written;
 		it.buf = chunk;
 		it.cap = min(room, cap);
-		it.len = 0;
-		it.need = 0;
-		it.count = 0;
-		s->ops->iter(s, &it);
+		ret = kds_iter_run(s, &it);
+		if (ret == -EAGAIN)
+			continue;
+		if (ret)
+			goto out_free_chunk;
 
 		if (it.len) {
 			if (copy_to_user(ubuf + written, chunk, it.len)) {
@@ -672,6 +607,11 @@ static int kds_ioc_range(struct kds_ucmd *ucmd)
 		}
 		if (it.done)
 			break;
+		/* a buffer of gigabytes: let a kill in between chunks */
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			goto out_free_chunk;
+		}
 		cond_resched();
 	}
 	r->count = count;
@@ -695,8 +635,7 @@ static int kds_ioc_clear(struct kds_ucmd *ucmd)
 {
 	if (ucmd->arg)
 		return -EINVAL;
-	kds_op_clear(ucmd->s);
-	return 0;
+	return kds_op_clear(ucmd->s);
 }
 
 union kds_ucmd_buffer {

@@ -25,27 +25,27 @@
 #include "kds.h"
 
 /**
- * struct kds_list_entry - one key and its value: a single allocation
+ * struct kds_list_entry - one key and its value
  * @node: link on kds_list.head
  * @seq: sequence number, strictly increasing along the list
  * @key: the key
- * @len: bytes in @data
- * @data: the value
+ * @val: the value (kds_entry_new())
  */
 struct kds_list_entry {
 	struct list_head node;
 	u64 seq;
 	u64 key;
-	u32 len;
-	u8 data[];
+	struct kds_value val;
 };
+
+#define KDS_LIST_HEAD	offsetof(struct kds_list_entry, val)
 
 /**
  * struct kds_list - the list of one store
  * @lock: see below
  * @head: the entries, oldest key first
  * @next_seq: sequence number of the next new key
- * @length: entries on @head
+ * @length: entries on @head; also read with no lock (READ_ONCE), by shape
  */
 struct kds_list {
 	/*
@@ -93,12 +93,10 @@ static int kds_list_put(struct kds_store *s, u64 key, const void *val,
 	struct kds_list_entry *e, *old;
 	int ret;
 
-	e = kds_entry_alloc(struct_size(e, data, len));
-	if (!e)
-		return -ENOMEM;
+	e = kds_entry_new(s, KDS_LIST_HEAD, val, len);
+	if (IS_ERR(e))
+		return PTR_ERR(e);
 	e->key = key;
-	e->len = len;
-	memcpy(e->data, val, len);
 
 	down_write(&l->lock);
 	old = kds_list_find(l, key);
@@ -110,25 +108,23 @@ static int kds_list_put(struct kds_store *s, u64 key, const void *val,
 		/* Same place in insertion order, same cursor position. */
 		e->seq = old->seq;
 		list_replace(&old->node, &e->node);
-		kds_store_resize(s, old->len, len);
 	} else {
-		if (!kds_store_admit(s, len)) {
+		if (!kds_store_admit(s)) {
 			ret = -ENOSPC;
 			goto err_unlock;
 		}
 		e->seq = l->next_seq++;
 		list_add_tail(&e->node, &l->head);
-		l->length++;
+		WRITE_ONCE(l->length, l->length + 1);
 	}
 	up_write(&l->lock);
 
-	if (old)
-		kds_entry_free(old);
+	kds_entry_free(s, old, KDS_LIST_HEAD);
 	return 0;
 
 err_unlock:
 	up_write(&l->lock);
-	kds_entry_free(e);
+	kds_entry_free(s, e, KDS_LIST_HEAD);
 	return ret;
 }
 
@@ -141,7 +137,7 @@ static long kds_list_get(struct kds_store *s, u64 key, void *buf, u32 cap)
 	down_read(&l->lock);
 	e = kds_list_find(l, key);
 	if (e)
-		ret = kds_value_out(buf, cap, e->data, e->len);
+		ret = kds_value_out(buf, cap, &e->val);
 	up_read(&l->lock);
 	return ret;
 }
@@ -155,34 +151,35 @@ static int kds_list_del(struct kds_store *s, u64 key)
 	e = kds_list_find(l, key);
 	if (e) {
 		list_del(&e->node);
-		l->length--;
-		kds_store_forget(s, e->len);
+		WRITE_ONCE(l->length, l->length - 1);
+		kds_store_forget(s);
 	}
 	up_write(&l->lock);
 
 	if (!e)
 		return -ENOENT;
-	kds_entry_free(e);
+	kds_entry_free(s, e, KDS_LIST_HEAD);
 	return 0;
 }
 
-static void kds_list_clear(struct kds_store *s)
+/* Detach the whole list under the lock, free it outside. */
+static int kds_list_clear(struct kds_store *s)
 {
 	struct kds_list *l = kds_priv(s);
 	struct kds_list_entry *e, *tmp;
 	LIST_HEAD(doomed);
 
-	/* Detach the whole list under the lock, free it outside. */
 	down_write(&l->lock);
 	list_splice_init(&l->head, &doomed);
-	l->length = 0;
+	WRITE_ONCE(l->length, 0);
 	up_write(&l->lock);
 
 	list_for_each_entry_safe(e, tmp, &doomed, node) {
-		kds_store_forget(s, e->len);
-		kds_entry_free(e);
+		kds_store_forget(s);
+		kds_entry_free(s, e, KDS_LIST_HEAD);
 		cond_resched();
 	}
+	return 0;
 }
 
 static void kds_list_destroy(struct kds_store *s)
@@ -198,11 +195,19 @@ static void kds_list_iter(struct kds_store *s, struct kds_iter *it)
 	struct kds_list *l = kds_priv(s);
 	struct kds_list_entry *e;
 
+	/*
+	 * Finding the cursor costs a walk from the head: the list's O(n)
+	 * per call, not held to the budget, which only bounds what one call
+	 * emits (the cursor cannot move while nodes are skipped).
+	 */
 	down_read(&l->lock);
 	list_for_each_entry(e, &l->head, node) {
+		it->steps++;
 		if (e->seq < it->pos)
 			continue;
-		if (!kds_iter_emit(it, e->key, e->data, e->len, e->seq + 1, 0))
+		if (it->count == KDS_ITER_BUDGET ||
+		    !kds_iter_emit(it, e->key, kds_value_bytes(&e->val),
+				   e->val.len, e->seq + 1, 0))
 			goto unlock;
 	}
 	it->done = true;
@@ -214,9 +219,7 @@ static void kds_list_shape(struct kds_store *s, struct kds_shape *shape)
 {
 	struct kds_list *l = kds_priv(s);
 
-	down_read(&l->lock);
-	shape->length = l->length;
-	up_read(&l->lock);
+	shape->length = READ_ONCE(l->length);
 }
 
 KDS_DEFINE_FOPS(kds_list_fops);
@@ -225,6 +228,7 @@ VISIBLE_IF_KUNIT const struct kds_ops kds_list_ops = {
 	.name		= "list",
 	.features	= 0,
 	.shape_kind	= KDS_SHAPE_LENGTH,
+	.lookups_sleep	= true,
 	.init		= kds_list_init,
 	.destroy	= kds_list_destroy,
 	.put		= kds_list_put,

@@ -8,15 +8,15 @@
  * value before unlocking; a walk (range, dump) holds the writer mutex.
  * The mtree_*() calls take the tree's own spinlock; a mutex around them
  * makes "is the key there?" and "store it" one step, so admission against
- * max_entries is exact.  Unlinked entries are freed with kvfree_rcu().
+ * max_entries is exact.  Unlinked entries are freed after a grace period.
  *
  * In RCU mode every change copies the nodes it touches, so even removing
  * a key allocates and may fail.  mtree_erase() does not say so: on a
  * failed allocation it returns the entry it left in the tree.  Delete
  * therefore stores NULL with mtree_store(), which returns the error (the
- * delete fails, the entry stays); clear, which cannot fail, erases key by
- * key and tries a failed erase again; destroy, with no reader left, frees
- * the entries in place and erases nothing.
+ * delete fails, the entry stays); clear erases key by key and stops at a
+ * failed erase; destroy, with no reader left, frees the entries in place
+ * and erases nothing.
  */
 #include <linux/kernel.h>
 #include <linux/maple_tree.h>
@@ -25,7 +25,6 @@
 #include <linux/overflow.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
-#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -33,19 +32,32 @@
 #include "compat.h"
 #include "kds.h"
 
+/* Entries erased per hold of the writer lock by clear. */
+#define KDS_MT_CHUNK	1024
+
 /**
- * struct kds_mt_entry - one key and its value: a single allocation
- * @rcu: for kvfree_rcu() once erased
+ * struct kds_mt_entry - one key and its value
+ * @rcu: for freeing once erased
  * @key: the key (the one index of its range)
- * @len: bytes in @data
- * @data: the value
+ * @val: the value (kds_entry_new())
  */
 struct kds_mt_entry {
 	struct rcu_head rcu;
 	u64 key;
-	u32 len;
-	u8 data[];
+	struct kds_value val;
 };
+
+#define KDS_MT_HEAD	offsetof(struct kds_mt_entry, val)
+
+/*
+ * The tree's nodes, counted in the store's bytes: the tree says nothing of
+ * the nodes it allocates, so each entry counts one node, which bounds what
+ * the tree takes for it (a leaf holds up to 16 slots and a split leaves
+ * each half at least about half full; a lone key takes two slots, itself
+ * and the gap before it).  tests/selftests/81-hardening.c checks the bound
+ * against the slab's own count.
+ */
+#define KDS_MT_NODE_BYTES	sizeof(struct maple_node)
 
 /**
  * struct kds_mt - the maple tree of one store
@@ -54,10 +66,11 @@ struct kds_mt_entry {
  */
 struct kds_mt {
 	/*
-	 * @lock serialises the writers of @mt: put, del, clear and shape
-	 * (which reads the height the writers keep).  Process context only
-	 * (it sleeps; the tree allocates nodes with GFP_KERNEL under it).
-	 * Readers never take it.
+	 * @lock serialises the writers of @mt (put, del, clear) and the
+	 * walks (iter).  Process context only (it sleeps; the tree allocates
+	 * nodes under it).  Lookups never take it, nor shape, which reads
+	 * the height the tree keeps in its flags.  Taken before the tree's
+	 * own spinlock.
 	 */
 	struct mutex lock;
 	/*
@@ -68,6 +81,21 @@ struct kds_mt {
 	 */
 	struct maple_tree mt;
 };
+
+static void kds_mt_entry_free_rcu(struct rcu_head *rcu)
+{
+	kds_entry_release(container_of(rcu, struct kds_mt_entry, rcu),
+			  KDS_MT_HEAD);
+}
+
+/* An entry erased from the tree leaves the store: uncount, free later. */
+static void kds_mt_entry_gone(struct kds_store *s, struct kds_mt_entry *e)
+{
+	kds_store_forget(s);
+	kds_mem_uncharge(s, KDS_MT_NODE_BYTES);
+	kds_entry_uncharge(s, e, KDS_MT_HEAD);
+	call_rcu(&e->rcu, kds_mt_entry_free_rcu);
+}
 
 static int kds_mt_init(struct kds_store *s)
 {
@@ -92,12 +120,10 @@ static int kds_mt_put(struct kds_store *s, u64 key, const void *val, u32 len,
 	struct kds_mt_entry *e, *old;
 	int ret;
 
-	e = kds_entry_alloc(struct_size(e, data, len));
-	if (!e)
-		return -ENOMEM;
+	e = kds_entry_new(s, KDS_MT_HEAD, val, len);
+	if (IS_ERR(e))
+		return PTR_ERR(e);
 	e->key = key;
-	e->len = len;
-	memcpy(e->data, val, len);
 
 	mutex_lock(&m->lock);
 	/* Stable under @lock: only writers remove entries. */
@@ -108,30 +134,36 @@ static int kds_mt_put(struct kds_store *s, u64 key, const void *val, u32 len,
 			goto err_unlock;
 		}
 		/* In RCU mode even an overwrite may allocate: it may fail. */
-		ret = mtree_store(&m->mt, key, e, GFP_KERNEL);
+		ret = mtree_store(&m->mt, key, e, KDS_GFP);
 		if (ret)
 			goto err_unlock;
-		kds_store_resize(s, old->len, len);
 	} else {
-		if (!kds_store_admit(s, len)) {
+		if (!kds_store_admit(s)) {
 			ret = -ENOSPC;
 			goto err_unlock;
 		}
-		ret = mtree_insert(&m->mt, key, e, GFP_KERNEL);
+		ret = kds_mem_charge(s, KDS_MT_NODE_BYTES, false);
 		if (ret)
 			goto err_forget;
+		ret = mtree_insert(&m->mt, key, e, KDS_GFP);
+		if (ret)
+			goto err_uncharge;
 	}
 	mutex_unlock(&m->lock);
 
-	if (old)
-		kvfree_rcu(old, rcu);
+	if (old) {
+		kds_entry_uncharge(s, old, KDS_MT_HEAD);
+		call_rcu(&old->rcu, kds_mt_entry_free_rcu);
+	}
 	return 0;
 
+err_uncharge:
+	kds_mem_uncharge(s, KDS_MT_NODE_BYTES);
 err_forget:
-	kds_store_forget(s, len);
+	kds_store_forget(s);
 err_unlock:
 	mutex_unlock(&m->lock);
-	kds_entry_free(e);
+	kds_entry_free(s, e, KDS_MT_HEAD);
 	return ret;
 }
 
@@ -144,7 +176,7 @@ static long kds_mt_get(struct kds_store *s, u64 key, void *buf, u32 cap)
 	rcu_read_lock();
 	e = mtree_load(&m->mt, key);
 	if (e)
-		ret = kds_value_out(buf, cap, e->data, e->len);
+		ret = kds_value_out(buf, cap, &e->val);
 	rcu_read_unlock();
 	return ret;
 }
@@ -162,13 +194,11 @@ static int kds_mt_del(struct kds_store *s, u64 key)
 		ret = -ENOENT;
 		goto unlock;
 	}
-	ret = mtree_store(&m->mt, key, NULL, GFP_KERNEL);
+	ret = mtree_store(&m->mt, key, NULL, KDS_GFP);
 	if (ret)
 		goto unlock;
-	kds_store_forget(s, e->len);
+	kds_mt_entry_gone(s, e);
 	mutex_unlock(&m->lock);
-
-	kvfree_rcu(e, rcu);
 	return 0;
 
 unlock:
@@ -178,46 +208,45 @@ unlock:
 
 /*
  * Erase the entries one by one, in key order, under the writer lock: each
- * goes to kvfree_rcu() once no new reader can find it.  Not mtree_destroy()
+ * goes to be freed once no new reader can find it.  Not mtree_destroy()
  * on the live tree: in RCU mode it hands the whole tree to an RCU walk that
  * crashed 6.1 (NULL dereference in mt_free_walk()) once the tree had four
- * levels.  In RCU mode even an erase allocates, and a clear cannot fail
- * (it reports nothing, and the caller was told the store is empty): a
- * failed erase, which leaves the tree as it was, is tried again after a
- * pause, the way the allocator itself retries small allocations, rather
- * than leave entries behind.  (Not __GFP_NOFAIL: the tree's bulk node
- * allocation does not promise to honour it on every kernel.)  Only a
- * task being killed gives up, leaving whole entries that a later clear
- * or the module's unload frees.
+ * levels.  In RCU mode even an erase allocates, so a clear can fail: it
+ * then stops with -ENOMEM, the entries not yet erased left whole, as does
+ * a fatal signal with -EINTR.  The lock is let go between chunks.
  */
-static void kds_mt_clear(struct kds_store *s)
+static int kds_mt_clear(struct kds_store *s)
 {
 	struct kds_mt *m = kds_priv(s);
 	struct kds_mt_entry *e;
 	unsigned long index = 0;
+	int ret = 0;
+	u32 n;
 
-	mutex_lock(&m->lock);
-	while ((e = mt_find(&m->mt, &index, ULONG_MAX))) {
-		if (mtree_store(&m->mt, e->key, NULL, GFP_KERNEL)) {
-			if (fatal_signal_pending(current))
+	do {
+		mutex_lock(&m->lock);
+		for (n = 0; n < KDS_MT_CHUNK; n++) {
+			e = mt_find(&m->mt, &index, ULONG_MAX);
+			if (!e)
 				break;
-			memalloc_retry_wait(GFP_KERNEL);
-			index = e->key;
-			continue;
+			ret = mtree_store(&m->mt, e->key, NULL, KDS_GFP);
+			if (ret)
+				break;
+			kds_mt_entry_gone(s, e);
 		}
-		kds_store_forget(s, e->len);
-		kvfree_rcu(e, rcu);
+		mutex_unlock(&m->lock);
 		cond_resched();
-	}
-	mutex_unlock(&m->lock);
+		if (!ret && e && fatal_signal_pending(current))
+			ret = -EINTR;
+	} while (!ret && e);
+	return ret;
 }
 
 /*
  * No caller is left, so no reader either: the entries are freed where
  * they are, without erasing them (which would allocate), then the tree's
- * nodes, at once.  Entries deleted earlier are still on their way through
- * kvfree_rcu(), which runs no code of this module: nothing has to be
- * waited for.
+ * nodes, at once.  Entries erased earlier are freed by a callback of this
+ * module: wait for those before the module text goes.
  */
 static void kds_mt_destroy(struct kds_store *s)
 {
@@ -226,12 +255,14 @@ static void kds_mt_destroy(struct kds_store *s)
 	unsigned long index = 0;
 
 	mt_for_each(&m->mt, e, index, ULONG_MAX) {
-		kds_store_forget(s, e->len);
-		kds_entry_free(e);
+		kds_store_forget(s);
+		kds_mem_uncharge(s, KDS_MT_NODE_BYTES);
+		kds_entry_free(s, e, KDS_MT_HEAD);
 		cond_resched();
 	}
 	mt_clear_in_rcu(&m->mt);
 	mtree_destroy(&m->mt);
+	rcu_barrier();
 	mutex_destroy(&m->lock);
 	kfree(m);
 }
@@ -258,7 +289,9 @@ static void kds_mt_iter(struct kds_store *s, struct kds_iter *it)
 	if (it->pos > it->hi)
 		goto done;
 	while ((e = mt_find(&m->mt, &index, it->hi))) {
-		if (!kds_iter_emit(it, e->key, e->data, e->len, e->key + 1, 0))
+		if (it->steps++ == KDS_ITER_BUDGET ||
+		    !kds_iter_emit(it, e->key, kds_value_bytes(&e->val),
+				   e->val.len, e->key + 1, 0))
 			goto unlock;
 		if (e->key >= it->hi)
 			break;
@@ -280,11 +313,9 @@ static void kds_mt_shape(struct kds_store *s, struct kds_shape *shape)
 {
 	struct kds_mt *m = kds_priv(s);
 
-	mutex_lock(&m->lock);
 	shape->height = mt_height(&m->mt);
 	if (!shape->height && !mtree_empty(&m->mt))
 		shape->height = 1;
-	mutex_unlock(&m->lock);
 }
 
 KDS_DEFINE_FOPS(kds_mt_fops);

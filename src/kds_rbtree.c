@@ -7,12 +7,19 @@
  * search for its cursor and then follows rb_next(), so it supports ranges.
  * A put of an existing key swaps the new node into the old one's place with
  * rb_replace_node(): no rebalancing, no change of shape.
+ *
+ * The tree is augmented (linux/rbtree_augmented.h) with each node's
+ * height, the levels of the subtree it roots, kept up to date by every
+ * insert, erase and rotation, so the height stat is the root's, read in
+ * O(1) without the lock rather than by a walk of the whole tree that
+ * would keep writers waiting.
  */
 #include <linux/kernel.h>
 #include <linux/lockdep.h>
 #include <linux/module.h>
 #include <linux/overflow.h>
 #include <linux/rbtree.h>
+#include <linux/rbtree_augmented.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -22,23 +29,27 @@
 #include "kds.h"
 
 /**
- * struct kds_rb_entry - one key and its value: a single allocation
+ * struct kds_rb_entry - one key and its value
  * @node: link in kds_rb.root, ordered by @key
  * @key: the key
- * @len: bytes in @data
- * @data: the value
+ * @height: levels of the subtree this node roots (1 for a leaf)
+ * @val: the value (kds_entry_new())
  */
 struct kds_rb_entry {
 	struct rb_node node;
 	u64 key;
-	u32 len;
-	u8 data[];
+	u32 height;
+	struct kds_value val;
 };
+
+#define KDS_RB_HEAD	offsetof(struct kds_rb_entry, val)
 
 /**
  * struct kds_rb - the tree of one store
  * @lock: see below
  * @root: the entries, by key
+ * @height: the root's height, or 0 when empty; written under @lock for
+ *	writing, read with no lock
  */
 struct kds_rb {
 	/*
@@ -50,7 +61,96 @@ struct kds_rb {
 	 */
 	rwlock_t lock;
 	struct rb_root root;
+	u32 height;
 };
+
+static u32 kds_rb_height_of(struct rb_node *n)
+{
+	return n ? rb_entry(n, struct kds_rb_entry, node)->height : 0;
+}
+
+static u32 kds_rb_compute(struct rb_node *n)
+{
+	return 1 + max(kds_rb_height_of(n->rb_left),
+		       kds_rb_height_of(n->rb_right));
+}
+
+/*
+ * The augment callbacks.  Unlike a subtree maximum, a height changes when
+ * a rotation reshapes the subtree, so both rotated nodes are recomputed
+ * (the one that went down first), and propagation always goes to @stop.
+ */
+static void kds_rb_propagate(struct rb_node *n, struct rb_node *stop)
+{
+	while (n != stop) {
+		rb_entry(n, struct kds_rb_entry, node)->height =
+			kds_rb_compute(n);
+		n = rb_parent(n);
+	}
+}
+
+static void kds_rb_copy(struct rb_node *old, struct rb_node *new)
+{
+	rb_entry(new, struct kds_rb_entry, node)->height =
+		rb_entry(old, struct kds_rb_entry, node)->height;
+}
+
+static void kds_rb_rotate(struct rb_node *old, struct rb_node *new)
+{
+	rb_entry(old, struct kds_rb_entry, node)->height = kds_rb_compute(old);
+	rb_entry(new, struct kds_rb_entry, node)->height = kds_rb_compute(new);
+}
+
+static const struct rb_augment_callbacks kds_rb_heights = {
+	.propagate	= kds_rb_propagate,
+	.copy		= kds_rb_copy,
+	.rotate		= kds_rb_rotate,
+};
+
+/*
+ * After a change that may have rotated the nodes above @n: every node
+ * whose height could be stale is on the path from @n to the root.
+ */
+static void kds_rb_settle(struct kds_rb *t, struct rb_node *n)
+{
+	lockdep_assert_held_write(&t->lock);
+
+	kds_rb_propagate(n, NULL);
+	WRITE_ONCE(t->height, kds_rb_height_of(t->root.rb_node));
+}
+
+/* Link @e, already placed by rb_link_node(), and rebalance. */
+static void kds_rb_insert(struct kds_rb *t, struct kds_rb_entry *e)
+{
+	struct rb_node *n = &e->node;
+
+	e->height = 1;
+	/* heights right before the rotations, so that they compute right */
+	kds_rb_propagate(rb_parent(n), NULL);
+	rb_insert_augmented(n, &t->root, &kds_rb_heights);
+	kds_rb_settle(t, n);
+}
+
+/*
+ * Erase @e and rebalance.  The tree loses a node where @e was, or, when
+ * @e has two children, where its successor was (the successor takes @e's
+ * place): the heights are settled from the parent of that place.
+ */
+static void kds_rb_erase(struct kds_rb *t, struct kds_rb_entry *e)
+{
+	struct rb_node *n = &e->node, *next, *from;
+
+	if (!n->rb_left || !n->rb_right) {
+		from = rb_parent(n);
+	} else {
+		next = n->rb_right;
+		while (next->rb_left)
+			next = next->rb_left;
+		from = rb_parent(next) == n ? next : rb_parent(next);
+	}
+	rb_erase_augmented(n, &t->root, &kds_rb_heights);
+	kds_rb_settle(t, from);
+}
 
 static struct kds_rb_entry *kds_rb_find(struct kds_rb *t, u64 key)
 {
@@ -113,12 +213,10 @@ static int kds_rb_put(struct kds_store *s, u64 key, const void *val, u32 len,
 	struct kds_rb_entry *e, *old = NULL;
 	int ret;
 
-	e = kds_entry_alloc(struct_size(e, data, len));
-	if (!e)
-		return -ENOMEM;
+	e = kds_entry_new(s, KDS_RB_HEAD, val, len);
+	if (IS_ERR(e))
+		return PTR_ERR(e);
 	e->key = key;
-	e->len = len;
-	memcpy(e->data, val, len);
 
 	write_lock(&t->lock);
 	link = &t->root.rb_node;
@@ -142,25 +240,25 @@ static int kds_rb_put(struct kds_store *s, u64 key, const void *val, u32 len,
 			ret = -EEXIST;
 			goto err_unlock;
 		}
+		/* same place, same subtree: same height */
+		e->height = old->height;
 		rb_replace_node(&old->node, &e->node, &t->root);
-		kds_store_resize(s, old->len, len);
 	} else {
-		if (!kds_store_admit(s, len)) {
+		if (!kds_store_admit(s)) {
 			ret = -ENOSPC;
 			goto err_unlock;
 		}
 		rb_link_node(&e->node, parent, link);
-		rb_insert_color(&e->node, &t->root);
+		kds_rb_insert(t, e);
 	}
 	write_unlock(&t->lock);
 
-	if (old)
-		kds_entry_free(old);
+	kds_entry_free(s, old, KDS_RB_HEAD);
 	return 0;
 
 err_unlock:
 	write_unlock(&t->lock);
-	kds_entry_free(e);
+	kds_entry_free(s, e, KDS_RB_HEAD);
 	return ret;
 }
 
@@ -173,7 +271,7 @@ static long kds_rb_get(struct kds_store *s, u64 key, void *buf, u32 cap)
 	read_lock(&t->lock);
 	e = kds_rb_find(t, key);
 	if (e)
-		ret = kds_value_out(buf, cap, e->data, e->len);
+		ret = kds_value_out(buf, cap, &e->val);
 	read_unlock(&t->lock);
 	return ret;
 }
@@ -186,34 +284,40 @@ static int kds_rb_del(struct kds_store *s, u64 key)
 	write_lock(&t->lock);
 	e = kds_rb_find(t, key);
 	if (e) {
-		rb_erase(&e->node, &t->root);
-		kds_store_forget(s, e->len);
+		kds_rb_erase(t, e);
+		kds_store_forget(s);
 	}
 	write_unlock(&t->lock);
 
 	if (!e)
 		return -ENOENT;
-	kds_entry_free(e);
+	kds_entry_free(s, e, KDS_RB_HEAD);
 	return 0;
 }
 
-static void kds_rb_clear(struct kds_store *s)
+/*
+ * Detach the whole tree under the lock, free it outside, giving up the
+ * CPU as it goes (a free cannot fail, and stopping half way would leak
+ * the detached rest, so a fatal signal does not stop it).
+ */
+static int kds_rb_clear(struct kds_store *s)
 {
 	struct kds_rb *t = kds_priv(s);
 	struct kds_rb_entry *e, *tmp;
 	struct rb_root doomed;
 
-	/* Detach the whole tree under the lock, free it outside. */
 	write_lock(&t->lock);
 	doomed = t->root;
 	t->root = RB_ROOT;
+	WRITE_ONCE(t->height, 0);
 	write_unlock(&t->lock);
 
 	rbtree_postorder_for_each_entry_safe(e, tmp, &doomed, node) {
-		kds_store_forget(s, e->len);
-		kds_entry_free(e);
+		kds_store_forget(s);
+		kds_entry_free(s, e, KDS_RB_HEAD);
 		cond_resched();
 	}
+	return 0;
 }
 
 static void kds_rb_destroy(struct kds_store *s)
@@ -239,7 +343,9 @@ static void kds_rb_iter(struct kds_store *s, struct kds_iter *it)
 	if (it->pos <= it->hi)
 		e = kds_rb_lower_bound(t, it->pos);
 	while (e && e->key <= it->hi) {
-		if (!kds_iter_emit(it, e->key, e->data, e->len, e->key + 1, 0))
+		if (it->steps++ == KDS_ITER_BUDGET ||
+		    !kds_iter_emit(it, e->key, kds_value_bytes(&e->val),
+				   e->val.len, e->key + 1, 0))
 			goto unlock;
 		n = rb_next(&e->node);
 		e = n ? rb_entry(n, struct kds_rb_entry, node) : NULL;
@@ -249,54 +355,12 @@ unlock:
 	read_unlock(&t->lock);
 }
 
-/*
- * Nodes on the longest path from the root to a leaf: an in-order walk
- * that steps like rb_next() and keeps the depth of the node it is on,
- * so it costs O(n) and needs no stack.
- */
-static u64 kds_rb_height(struct kds_rb *t)
-{
-	struct rb_node *n = t->root.rb_node, *p;
-	u64 height = 0, depth = 1;
-
-	lockdep_assert_held(&t->lock);
-
-	if (!n)
-		return 0;
-	while (n->rb_left) {
-		n = n->rb_left;
-		depth++;
-	}
-	while (n) {
-		height = max(height, depth);
-		if (n->rb_right) {
-			/* Down one step right, then left as far as it goes. */
-			n = n->rb_right;
-			depth++;
-			while (n->rb_left) {
-				n = n->rb_left;
-				depth++;
-			}
-			continue;
-		}
-		/* Up while we come from a right child, then one more step. */
-		while ((p = rb_parent(n)) && n == p->rb_right) {
-			n = p;
-			depth--;
-		}
-		n = p;
-		depth--;
-	}
-	return height;
-}
-
+/* The root's height, kept by every change: no walk, no lock. */
 static void kds_rb_shape(struct kds_store *s, struct kds_shape *shape)
 {
 	struct kds_rb *t = kds_priv(s);
 
-	read_lock(&t->lock);
-	shape->height = kds_rb_height(t);
-	read_unlock(&t->lock);
+	shape->height = READ_ONCE(t->height);
 }
 
 KDS_DEFINE_FOPS(kds_rb_fops);

@@ -46,7 +46,7 @@ static int kds_text_grow(struct kds_file *f, size_t need)
 	char *buf;
 
 	lockdep_assert_held(&f->lock);
-	buf = kvmalloc(cap, GFP_KERNEL_ACCOUNT);
+	buf = kvmalloc(cap, KDS_GFP);
 	if (!buf)
 		return -ENOMEM;
 	kvfree(f->buf);
@@ -80,10 +80,11 @@ static int kds_text_fill(struct kds_file *f)
 	for (;;) {
 		it->buf = f->buf;
 		it->cap = f->cap;
-		it->len = 0;
-		it->need = 0;
-		it->count = 0;
-		s->ops->iter(s, it);
+		ret = kds_iter_run(s, it);
+		if (ret == -EAGAIN)
+			continue;
+		if (ret)
+			return ret;
 		if (it->len || it->done)
 			break;
 		/* A backend that stops on an entry that fits is broken. */
@@ -232,10 +233,8 @@ static int kds_text_line(struct kds_store *s, const char *line, size_t len)
 
 	if (!len)
 		return 0;
-	if (len == 5 && !memcmp(line, "clear", 5)) {
-		kds_op_clear(s);
-		return 0;
-	}
+	if (len == 5 && !memcmp(line, "clear", 5))
+		return kds_op_clear(s);
 	if (len < 4)
 		return -EINVAL;
 	arg = line + 4;

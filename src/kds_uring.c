@@ -9,9 +9,15 @@
  * the SQE once (user space may rewrite the ring meanwhile), checked like
  * the ioctl's, and the value crosses through kds_user_get() and
  * kds_user_put().  The CQE's res is the value length for a get, 0 for put
- * and del, or -errno.  No lock is held here, and the request never goes
- * asynchronous, so io_uring_cmd_done() (whose arguments differ between
- * kernel lines) is never needed.
+ * and del, or -errno.  No lock is held here, and the command always
+ * completes before it returns, so io_uring_cmd_done() (whose arguments
+ * differ between kernel lines) is never needed.
+ *
+ * An issue with IO_URING_F_NONBLOCK (io_uring's first, inline attempt)
+ * must not sleep: a put (it allocates) and a del (most backends take a
+ * sleeping lock or free memory), and a get on a backend whose lookups
+ * sleep, answer -EAGAIN, and io_uring issues them again from a worker
+ * thread, where they may.
  */
 #include <linux/fs.h>
 #include <linux/kernel.h>
@@ -94,6 +100,9 @@ int kds_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 	struct kds_store *s = f->s;
 	int ret;
 
+	if ((issue_flags & IO_URING_F_NONBLOCK) &&
+	    (ioucmd->cmd_op != KDS_IOC_GET || s->ops->lookups_sleep))
+		return -EAGAIN;
 	ret = kds_uring_run(s, ioucmd, issue_flags);
 	if (ret < 0)
 		this_cpu_inc(s->stats->errors);

@@ -7,16 +7,21 @@
  * take no lock: xa_load() or xa_find() under rcu_read_lock(), then memcpy
  * before unlocking.  Writers are serialised by a mutex, so that "is the key
  * there?" and "store it" are one step: admission against max_entries is
- * exact and KDS_PUT_NOREPLACE needs no retry.  Unlinked entries are freed
- * with kvfree_rcu().
+ * exact and KDS_PUT_NOREPLACE needs no retry.  Erased entries are freed
+ * after a grace period.  The XArray's nodes are charged to the writer's
+ * memory cgroup (XA_FLAGS_ACCOUNT) and counted in the store's bytes
+ * through the XArray's update callback (kds_xa_node_update()).
  */
 #include <linux/build_bug.h>
 #include <linux/kernel.h>
+#include <linux/list.h>
+#include <linux/lockdep.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/xarray.h>
@@ -25,39 +30,106 @@
 #include "kds.h"
 
 /**
- * struct kds_xa_entry - one key and its value: a single allocation
- * @rcu: for kvfree_rcu() once erased
+ * struct kds_xa_entry - one key and its value
+ * @rcu: for freeing once erased
  * @key: the key (also its index)
- * @len: bytes in @data
- * @data: the value
+ * @val: the value (kds_entry_new())
  */
 struct kds_xa_entry {
 	struct rcu_head rcu;
 	u64 key;
-	u32 len;
-	u8 data[];
+	struct kds_value val;
 };
+
+#define KDS_XA_HEAD	offsetof(struct kds_xa_entry, val)
+
+/* Entries erased per lock hold by clear. */
+#define KDS_XA_CHUNK	1024
 
 /**
  * struct kds_xa - the XArray of one store
  * @lock: see below
  * @xa: see below
+ * @nodes: see below
+ * @s: the store, whose bytes count the nodes
  */
 struct kds_xa {
 	/*
 	 * @lock serialises the writers of @xa: put, del and clear.  Process
-	 * context only (it sleeps; xa_store() may allocate with GFP_KERNEL
-	 * under it).  Readers never take it.
+	 * context only (it sleeps: nodes are allocated under it).  Readers
+	 * never take it.  Taken before the xarray's own xa_lock.
 	 */
 	struct mutex lock;
 	/*
-	 * @xa maps key -> struct kds_xa_entry.  Changed only under @lock
-	 * (its own xa_lock is taken inside xa_insert(), xa_store() and
-	 * xa_erase()); read under rcu_read_lock().  An entry is immutable
-	 * once stored: a put replaces the whole entry.
+	 * @xa maps key -> struct kds_xa_entry.  Changed only under @lock,
+	 * through kds_xa_store(); read under rcu_read_lock().  An entry is
+	 * immutable once stored: a put replaces the whole entry.
 	 */
 	struct xarray xa;
+	/*
+	 * @nodes: the XArray's nodes that the store's bytes count, linked
+	 * by their private_list (the XArray leaves that field to the user of
+	 * an update callback, as the page cache's workingset does).  Changed
+	 * by kds_xa_node_update() under xa_lock.
+	 */
+	struct list_head nodes;
+	struct kds_store *s;
 };
+
+/*
+ * The XArray calls this, under xa_lock, for a node whose count of
+ * children changed, and with a count of 0 just before it frees the node:
+ * a node is counted the first time it is seen in use, and uncounted when
+ * it goes.  So the store's bytes hold its nodes exactly (a node made by
+ * a store that then failed for want of memory stays uncounted until it
+ * is used).
+ */
+static void kds_xa_node_update(struct xa_node *node)
+{
+	struct kds_xa *x = container_of(node->array, struct kds_xa, xa);
+
+	if (node->count) {
+		if (list_empty(&node->private_list)) {
+			list_add(&node->private_list, &x->nodes);
+			kds_mem_charge(x->s, sizeof(*node), true);
+		}
+	} else if (!list_empty(&node->private_list)) {
+		list_del_init(&node->private_list);
+		kds_mem_uncharge(x->s, sizeof(*node));
+	}
+}
+
+/*
+ * Store @entry at @index (NULL erases it), the old entry in *@old: 0 or
+ * -ENOMEM.  Nodes are allocated with KDS_GFP and counted.
+ */
+static int kds_xa_store(struct kds_xa *x, unsigned long index, void *entry,
+			void **old)
+{
+	XA_STATE(xas, &x->xa, index);
+
+	lockdep_assert_held(&x->lock);
+	xas_set_update(&xas, kds_xa_node_update);
+	do {
+		xas_lock(&xas);
+		*old = xas_store(&xas, entry);
+		xas_unlock(&xas);
+	} while (xas_nomem(&xas, KDS_GFP));
+	return xas_error(&xas);
+}
+
+static void kds_xa_entry_free_rcu(struct rcu_head *rcu)
+{
+	kds_entry_release(container_of(rcu, struct kds_xa_entry, rcu),
+			  KDS_XA_HEAD);
+}
+
+/* Free an erased entry once no reader can still see it. */
+static void kds_xa_entry_free(struct kds_store *s, struct kds_xa_entry *e)
+{
+	kds_entry_uncharge(s, e, KDS_XA_HEAD);
+	call_rcu(&e->rcu, kds_xa_entry_free_rcu);
+}
 
 static int kds_xa_init(struct kds_store *s)
 {
@@ -70,7 +142,9 @@ static int kds_xa_init(struct kds_store *s)
 	if (!x)
 		return -ENOMEM;
 	mutex_init(&x->lock);
-	xa_init(&x->xa);
+	xa_init_flags(&x->xa, XA_FLAGS_ACCOUNT);
+	INIT_LIST_HEAD(&x->nodes);
+	x->s = s;
 	kds_set_priv(s, x);
 	return 0;
 }
@@ -80,47 +154,40 @@ static int kds_xa_put(struct kds_store *s, u64 key, const void *val, u32 len,
 {
 	struct kds_xa *x = kds_priv(s);
 	struct kds_xa_entry *e, *old;
+	void *was;
 	int ret;
 
-	e = kds_entry_alloc(struct_size(e, data, len));
-	if (!e)
-		return -ENOMEM;
+	e = kds_entry_new(s, KDS_XA_HEAD, val, len);
+	if (IS_ERR(e))
+		return PTR_ERR(e);
 	e->key = key;
-	e->len = len;
-	memcpy(e->data, val, len);
 
 	mutex_lock(&x->lock);
-	/* Stable under @lock: only writers remove entries. */
+	/* Stable under @lock: only writers change the array. */
 	old = xa_load(&x->xa, key);
-	if (old) {
-		if (flags & KDS_PUT_NOREPLACE) {
-			ret = -EEXIST;
-			goto err_unlock;
-		}
-		ret = xa_err(xa_store(&x->xa, key, e, GFP_KERNEL));
-		if (ret)
-			goto err_unlock;
-		kds_store_resize(s, old->len, len);
-	} else {
-		if (!kds_store_admit(s, len)) {
-			ret = -ENOSPC;
-			goto err_unlock;
-		}
-		ret = xa_insert(&x->xa, key, e, GFP_KERNEL);
-		if (ret)
-			goto err_forget;
+	if (old && (flags & KDS_PUT_NOREPLACE)) {
+		ret = -EEXIST;
+		goto err_unlock;
 	}
+	if (!old && !kds_store_admit(s)) {
+		ret = -ENOSPC;
+		goto err_unlock;
+	}
+	ret = kds_xa_store(x, key, e, &was);
+	if (ret)
+		goto err_forget;
 	mutex_unlock(&x->lock);
 
 	if (old)
-		kvfree_rcu(old, rcu);
+		kds_xa_entry_free(s, old);
 	return 0;
 
 err_forget:
-	kds_store_forget(s, len);
+	if (!old)
+		kds_store_forget(s);
 err_unlock:
 	mutex_unlock(&x->lock);
-	kds_entry_free(e);
+	kds_entry_free(s, e, KDS_XA_HEAD);
 	return ret;
 }
 
@@ -133,7 +200,7 @@ static long kds_xa_get(struct kds_store *s, u64 key, void *buf, u32 cap)
 	rcu_read_lock();
 	e = xa_load(&x->xa, key);
 	if (e)
-		ret = kds_value_out(buf, cap, e->data, e->len);
+		ret = kds_value_out(buf, cap, &e->val);
 	rcu_read_unlock();
 	return ret;
 }
@@ -141,45 +208,68 @@ static long kds_xa_get(struct kds_store *s, u64 key, void *buf, u32 cap)
 static int kds_xa_del(struct kds_store *s, u64 key)
 {
 	struct kds_xa *x = kds_priv(s);
-	struct kds_xa_entry *e;
+	void *e = NULL;
 
 	mutex_lock(&x->lock);
-	e = xa_erase(&x->xa, key);
-	if (e)
-		kds_store_forget(s, e->len);
+	if (xa_load(&x->xa, key)) {
+		/* erasing allocates nothing: it cannot fail */
+		kds_xa_store(x, key, NULL, &e);
+		kds_store_forget(s);
+	}
 	mutex_unlock(&x->lock);
 
 	if (!e)
 		return -ENOENT;
-	kvfree_rcu(e, rcu);
+	kds_xa_entry_free(s, e);
 	return 0;
 }
 
-static void kds_xa_clear(struct kds_store *s)
+/*
+ * Erase every entry, KDS_XA_CHUNK per hold of the writer lock, giving up
+ * the CPU between chunks; with @killable, a fatal signal stops it.
+ */
+static int kds_xa_erase_all(struct kds_store *s, bool killable)
 {
 	struct kds_xa *x = kds_priv(s);
+	unsigned long index = 0;
 	struct kds_xa_entry *e;
-	unsigned long index;
+	void *was;
+	u32 n;
 
-	mutex_lock(&x->lock);
-	xa_for_each(&x->xa, index, e) {
-		xa_erase(&x->xa, index);
-		kds_store_forget(s, e->len);
-		kvfree_rcu(e, rcu);
+	for (;;) {
+		mutex_lock(&x->lock);
+		for (n = 0; n < KDS_XA_CHUNK; n++) {
+			e = xa_find(&x->xa, &index, ULONG_MAX, XA_PRESENT);
+			if (!e)
+				break;
+			kds_xa_store(x, index, NULL, &was);
+			kds_store_forget(s);
+			kds_xa_entry_free(s, e);
+		}
+		mutex_unlock(&x->lock);
+		if (!e)
+			return 0;
 		cond_resched();
+		if (killable && fatal_signal_pending(current))
+			return -EINTR;
 	}
-	mutex_unlock(&x->lock);
+}
+
+static int kds_xa_clear(struct kds_store *s)
+{
+	return kds_xa_erase_all(s, true);
 }
 
 /*
- * No caller is left; entries go through kvfree_rcu(), which runs no code
- * of this module, so nothing has to be waited for.
+ * No caller is left.  Erased entries are freed by a callback of this
+ * module: wait for those before the module text goes.
  */
 static void kds_xa_destroy(struct kds_store *s)
 {
 	struct kds_xa *x = kds_priv(s);
 
-	kds_xa_clear(s);
+	kds_xa_erase_all(s, false);
+	rcu_barrier();
 	xa_destroy(&x->xa);
 	mutex_destroy(&x->lock);
 	kfree(x);
@@ -200,7 +290,9 @@ static void kds_xa_iter(struct kds_store *s, struct kds_iter *it)
 	if (it->pos <= it->hi)
 		e = xa_find(&x->xa, &index, it->hi, XA_PRESENT);
 	while (e) {
-		if (!kds_iter_emit(it, e->key, e->data, e->len, e->key + 1, 0))
+		if (it->steps++ == KDS_ITER_BUDGET ||
+		    !kds_iter_emit(it, e->key, kds_value_bytes(&e->val),
+				   e->val.len, e->key + 1, 0))
 			goto unlock;
 		if (index >= it->hi)
 			break;

@@ -19,7 +19,9 @@
  *
  * Errors (returned as -1 with errno set):
  *	ENOENT		get/del of a key that is not in the store
- *	ENOSPC		put of a new key into a store holding max_entries
+ *	ENOSPC		put of a new key into a store holding max_entries, or
+ *			any put whose memory would take every store together
+ *			past max_bytes
  *	E2BIG		value longer than max_value_size; or a struct larger
  *			than the kernel knows with a non-zero tail; or a batch
  *			longer than KDS_BATCH_MAX
@@ -31,7 +33,11 @@
  *	ENOTTY		unknown command
  *	EOPNOTSUPP	range on a backend without key order (list, hash)
  *	EEXIST		put with KDS_PUT_NOREPLACE of a key already present
- *	ENOMEM		the kernel could not allocate memory
+ *	ENOMEM		the kernel could not allocate memory (also when the
+ *			caller's memory cgroup is at its limit); a clear
+ *			that fails so leaves the entries it did not reach
+ *	EINTR		a fatal signal stopped a long call (clear, range,
+ *			batch) of a process being killed
  * A command that fails leaves the store as it was (a batch whose array
  * faults half way: see struct kds_batch).
  */
