@@ -460,7 +460,7 @@ static void kds_hash_iter(struct kds_store *s, struct kds_iter *it)
 	it->done = true;
 unlock:
 	rcu_read_unlock();
-	it->steps = steps;
+	it->steps += steps;
 }
 
 /*
