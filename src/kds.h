@@ -89,8 +89,6 @@ struct kds_shape {
  * @features: KDS_FEAT_* bits of the uapi (KDS_FEAT_RANGE for backends
  *	that keep key order)
  * @shape_kind: KDS_SHAPE_* value naming the sysfs shape attributes
- * @lookups_sleep: get and iter take a sleeping lock (io_uring's
- *	non-blocking issue then hands a get to a worker)
  * @init: allocate the empty structure; store its pointer with
  *	kds_set_priv().  Returns 0 or -errno.
  * @destroy: free every entry and the structure; runs after the device is
@@ -117,7 +115,6 @@ struct kds_ops {
 	const char *name;
 	u32 features;
 	u32 shape_kind;
-	bool lookups_sleep;
 	int (*init)(struct kds_store *s);
 	void (*destroy)(struct kds_store *s);
 	int (*put)(struct kds_store *s, u64 key, const void *val, u32 len,

@@ -470,7 +470,7 @@ int kds_open(struct inode *inode, struct file *file)
 	struct miscdevice *misc = file->private_data;
 	struct kds_file *f;
 
-	f = kzalloc(sizeof(*f), GFP_KERNEL_ACCOUNT);
+	f = kzalloc(sizeof(*f), KDS_GFP);
 	if (!f)
 		return -ENOMEM;
 	f->s = container_of(misc, struct kds_store, misc);

@@ -228,7 +228,6 @@ VISIBLE_IF_KUNIT const struct kds_ops kds_list_ops = {
 	.name		= "list",
 	.features	= 0,
 	.shape_kind	= KDS_SHAPE_LENGTH,
-	.lookups_sleep	= true,
 	.init		= kds_list_init,
 	.destroy	= kds_list_destroy,
 	.put		= kds_list_put,

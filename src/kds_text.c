@@ -196,20 +196,12 @@ static int kds_digit(char c, int base)
 	return d < base ? d : -1;
 }
 
-/* A key: decimal, or 0x/0X and hex digits; nothing else, no overflow. */
-static int kds_parse_key(const char *p, size_t n, u64 *key)
+/* @n digits of @base at @p: the number, or -EINVAL (a non-digit, overflow). */
+static int kds_parse_digits(const char *p, size_t n, int base, u64 *key)
 {
-	int base = 10;
 	u64 v = 0;
 	size_t i;
 
-	if (n > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-		base = 16;
-		p += 2;
-		n -= 2;
-	}
-	if (!n)
-		return -EINVAL;
 	for (i = 0; i < n; i++) {
 		int d = kds_digit(p[i], base);
 
@@ -221,6 +213,16 @@ static int kds_parse_key(const char *p, size_t n, u64 *key)
 	}
 	*key = v;
 	return 0;
+}
+
+/* A key: decimal, or 0x/0X and hex digits; nothing else, no overflow. */
+static int kds_parse_key(const char *p, size_t n, u64 *key)
+{
+	if (n > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		return kds_parse_digits(p + 2, n - 2, 16, key);
+	if (!n)
+		return -EINVAL;
+	return kds_parse_digits(p, n, 10, key);
 }
 
 /* Apply one command line of @len bytes, without its newline. */
@@ -258,6 +260,34 @@ static int kds_text_line(struct kds_store *s, const char *line, size_t len)
 		return kds_op_del(s, key);
 	}
 	return -EINVAL;
+}
+
+/*
+ * Can @n bytes (n > 0) that no newline ends yet still begin a command?
+ * 0 if some rest of the line can make them one, else -EINVAL: they do not
+ * begin "put ", "del " or "clear", or the key so far cannot be one.
+ */
+static int kds_text_may_begin(const char *p, size_t n)
+{
+	const char *sp;
+	bool put;
+	u64 key;
+
+	if (!memcmp(p, "clear", min_t(size_t, n, 5)))
+		return n <= 5 ? 0 : -EINVAL;
+	put = !memcmp(p, "put ", min_t(size_t, n, 4));
+	if (!put && memcmp(p, "del ", min_t(size_t, n, 4)))
+		return -EINVAL;
+	if (n <= 4)
+		return 0;
+	p += 4;
+	n -= 4;
+	sp = memchr(p, ' ', n);
+	if (sp)		/* the key is complete: a put's value may follow */
+		return put ? kds_parse_key(p, sp - p, &key) : -EINVAL;
+	if (n >= 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		return kds_parse_digits(p + 2, n - 2, 16, &key);
+	return kds_parse_digits(p, n, 10, &key);
 }
 
 /*
@@ -301,12 +331,11 @@ static void kds_text_keep_part(struct kds_file *f, char *part, size_t len)
  * data is read through one buffer of at most the longest line, whatever
  * @count is; a line longer than that is refused with E2BIG.
  *
- * A line may come in pieces, as it does from cat(1) or stdio, which write
- * in blocks: a write that ends inside a line after a newline, or that
- * goes on with a line an earlier write began, leaves the unfinished line
- * in the file until the rest of it comes, or until close (kds_flush()).
- * A write without any newline that begins no line of its own is one whole
- * command ("echo -n").
+ * Writes may cut lines anywhere, as cat(1) and stdio do: what follows the
+ * last newline of a write waits in the file for the rest of its line from
+ * the next write, or for close (kds_text_flush()).  So no line is applied
+ * in part and no value is cut short.  A tail that can begin no command is
+ * refused at once with EINVAL.
  *
  * Return: bytes of this write taken (lines applied, and an unfinished
  * line kept), or the errno of the first line when it failed.  A line
@@ -318,16 +347,17 @@ ssize_t kds_text_write(struct file *file, const char __user *ubuf,
 	struct kds_file *f = file->private_data;
 	struct kds_store *s = f->s;
 	size_t max = KDS_TEXT_MAX_LINE(kds_max_value_size);
-	size_t fetched = 0, have, used = 0, consumed = 0, pre, size;
+	size_t fetched = 0, have, consumed = 0, pre, size;
 	bool ended = false;
 	char *buf, *part;
 	int ret = 0;
 
 	if (!count)
 		return 0;
+	/* a part is shorter than max: a longer one was refused */
 	pre = kds_text_take_part(f, &part);
 	size = min(pre + count, max);
-	buf = kvmalloc(size, GFP_KERNEL_ACCOUNT);
+	buf = kvmalloc(size, KDS_GFP);
 	if (!buf) {
 		ret = -ENOMEM;
 		goto out_restore;
@@ -336,10 +366,9 @@ ssize_t kds_text_write(struct file *file, const char __user *ubuf,
 	have = pre;
 
 	for (;;) {
-		size_t n = min(size - have, count - fetched);
+		size_t n = min(size - have, count - fetched), used = 0;
 		char *nl;
 
-		used = 0;
 		if (copy_from_user(buf + have, ubuf + fetched, n)) {
 			ret = -EFAULT;
 			break;
@@ -358,34 +387,32 @@ ssize_t kds_text_write(struct file *file, const char __user *ubuf,
 			consumed += len + 1;
 			cond_resched();
 		}
-		if (fetched == count)
-			break;
-		/* the buffer is full and holds no newline */
-		if (!used) {
-			ended = true;	/* the line is refused, with its part */
+		if (used) {
+			memmove(buf, buf + used, have - used);
+			have -= used;
+		}
+		/* a full buffer without a newline: the line is too long */
+		if (have == max) {
+			ended = true;	/* it is refused, with its part */
 			ret = -E2BIG;
 			break;
 		}
-		memmove(buf, buf + used, have - used);
-		have -= used;
+		if (fetched == count)
+			break;
 		/* a write of gigabytes: let a kill in between buffers */
 		if (fatal_signal_pending(current)) {
 			ret = -EINTR;
 			break;
 		}
 	}
-	if (!ret && used < have) {
-		if (ended || pre) {
-			/* an unfinished line: it waits for the rest */
-			if (used)
-				memmove(buf, buf + used, have - used);
-			kds_text_keep_part(f, buf, have - used);
-			consumed += have - used;
+	if (!ret && have) {
+		/* an unfinished line: it waits for its rest, if it may have one */
+		ended = true;
+		ret = kds_text_may_begin(buf, have);
+		if (!ret) {
+			kds_text_keep_part(f, buf, have);
+			consumed += have;
 			buf = NULL;
-		} else {
-			ret = kds_text_line(s, buf, have);
-			if (!ret)
-				consumed += have;
 		}
 	}
 out_free:
@@ -393,8 +420,8 @@ out_free:
 	if (ret)
 		this_cpu_inc(s->stats->errors);
 out_restore:
-	/* an error before any line saw the earlier part: it waits on */
-	if (!ended && pre && !consumed)
+	/* an error before the earlier part's line ended: it waits on */
+	if (!ended && pre)
 		kds_text_keep_part(f, part, pre);
 	else
 		kvfree(part);

@@ -15,9 +15,12 @@
  *
  * An issue with IO_URING_F_NONBLOCK (io_uring's first, inline attempt)
  * must not sleep: a put (it allocates) and a del (most backends take a
- * sleeping lock or free memory), and a get on a backend whose lookups
- * sleep, answer -EAGAIN, and io_uring issues them again from a worker
- * thread, where they may.
+ * sleeping lock or free memory) answer -EAGAIN, and io_uring issues them
+ * again from a worker thread, where they may.  A get is always answered
+ * inline: its result is the value's length, and 6.1's worker drops a
+ * positive result (the request never completes).  Lookups take no
+ * sleeping lock, except the list's, which waits at most for one writer's
+ * walk of the list.
  */
 #include <linux/fs.h>
 #include <linux/kernel.h>
@@ -100,8 +103,7 @@ int kds_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 	struct kds_store *s = f->s;
 	int ret;
 
-	if ((issue_flags & IO_URING_F_NONBLOCK) &&
-	    (ioucmd->cmd_op != KDS_IOC_GET || s->ops->lookups_sleep))
+	if ((issue_flags & IO_URING_F_NONBLOCK) && ioucmd->cmd_op != KDS_IOC_GET)
 		return -EAGAIN;
 	ret = kds_uring_run(s, ioucmd, issue_flags);
 	if (ret < 0)

@@ -57,6 +57,92 @@ static long dump_lines(struct __test_metadata *_metadata,
 	return n;
 }
 
+/* close() of @fd: 0 or -errno (the errno of a line it applied). */
+static int close_err(int fd)
+{
+	return close(fd) ? -errno : 0;
+}
+
+/*
+ * Write @len bytes of @buf to @fd in writes of @block bytes (0: in one
+ * write); each must take all its bytes.  0, the -errno of the first write
+ * that failed, or -EIO if one took less.
+ */
+static int write_in_blocks(int fd, const char *buf, size_t len, size_t block)
+{
+	size_t done, n;
+	ssize_t ret;
+
+	for (done = 0; done < len; done += n) {
+		n = block && block < len - done ? block : len - done;
+		ret = kds_write(fd, buf + done, n);
+		if (ret < 0)
+			return (int)ret;
+		if ((size_t)ret != n)
+			return -EIO;
+	}
+	return 0;
+}
+
+/* @n bytes of a value: every byte but '\n', in an order set by @seed. */
+static void fill_value(char *v, size_t n, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)(i * 31 + seed);
+
+		v[i] = c == '\n' ? 'n' : (char)c;
+	}
+}
+
+/*
+ * "put <key> <val>", with a newline or not, through a file of its own in
+ * writes of @block bytes, then close(): 0, or the first -errno of a write
+ * or the close.
+ */
+static int put_in_blocks(const char *backend, const char *key,
+			 const char *val, size_t vlen, size_t block,
+			 bool newline)
+{
+	char *line = malloc(vlen + strlen(key) + 8);
+	size_t len;
+	int fd, ret, cret;
+
+	if (!line)
+		return -ENOMEM;
+	len = (size_t)sprintf(line, "put %s ", key);
+	memcpy(line + len, val, vlen);
+	len += vlen;
+	if (newline)
+		line[len++] = '\n';
+	fd = kds_open(backend);
+	if (fd < 0) {
+		free(line);
+		return fd;
+	}
+	ret = write_in_blocks(fd, line, len, block);
+	cret = close_err(fd);
+	free(line);
+	return ret ? ret : cret;
+}
+
+/* Does @key hold exactly the @vlen bytes at @val (through a get)? */
+static bool holds_bytes(int fd, __u64 key, const char *val, size_t vlen,
+			size_t cap)
+{
+	char *buf = malloc(cap ? cap : 1);
+	__u32 len = 0;
+	bool same;
+
+	if (!buf)
+		return false;
+	same = !kds_get(fd, key, buf, (__u32)cap, &len) && len == vlen &&
+	       !memcmp(buf, val, vlen);
+	free(buf);
+	return same;
+}
+
 TEST_F(text, put_is_seen_by_ioctl_get)
 {
 	TEXT_OK("put 42 hello\n");
@@ -85,7 +171,6 @@ TEST_F(text, put_with_a_trailing_space_stores_an_empty_value)
 TEST_F(text, put_without_a_value_separator_is_einval)
 {
 	ASSERT_EQ(-EINVAL, kds_text(self->fd, "put 5\n"));
-	ASSERT_EQ(-EINVAL, kds_text(self->fd, "put 5"));
 	ASSERT_EQ(-EINVAL, kds_text(self->fd, "put\n"));
 	ASSERT_EQ(-EINVAL, kds_text(self->fd, "put \n"));
 	ASSERT_EQ(0, kds_nr_entries(self->fd));
@@ -278,16 +363,46 @@ TEST_F(text, a_long_write_of_many_lines_applies_every_line)
 	free(cmds);
 }
 
-/* A write without a newline that begins a line is one whole command. */
-TEST_F(text, a_write_without_a_newline_is_one_command)
+/* A write without a newline waits for close(), which applies it. */
+TEST_F(text, a_write_without_a_newline_is_applied_at_close)
 {
-	ASSERT_EQ(7, kds_text(self->fd, "put 2 b"));
+	int fd = kds_open(variant->backend);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(7, kds_text(fd, "put 2 b"));
+	EXPECT_EQ(-ENOENT, kds_holds(self->fd, 2, "b"));
+	ASSERT_EQ(0, close_err(fd));
 	ASSERT_EQ(0, kds_holds(self->fd, 2, "b"));
-	ASSERT_EQ(5, kds_text(self->fd, "del 2"));
+
+	fd = kds_open(variant->backend);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(5, kds_text(fd, "del 2"));
+	EXPECT_EQ(0, kds_holds(self->fd, 2, "b"));
+	ASSERT_EQ(0, close_err(fd));
 	ASSERT_EQ(-ENOENT, kds_holds(self->fd, 2, "b"));
-	ASSERT_EQ(-ENOENT, kds_text(self->fd, "del 2"));
-	ASSERT_EQ(7, kds_text(self->fd, "put 3 c"));
-	ASSERT_EQ(5, kds_text(self->fd, "clear"));
+
+	fd = kds_open(variant->backend);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(8, kds_text(fd, "put 3 c\n"));
+	ASSERT_EQ(5, kds_text(fd, "clear"));
+	EXPECT_EQ(1, kds_nr_entries(self->fd));
+	ASSERT_EQ(0, close_err(fd));
+	ASSERT_EQ(0, kds_nr_entries(self->fd));
+}
+
+/* The errno of a line that close() applies is close()'s. */
+TEST_F(text, a_bad_write_without_a_newline_fails_the_close)
+{
+	int fd = kds_open(variant->backend);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(5, kds_text(fd, "del 7"));
+	ASSERT_EQ(-ENOENT, close_err(fd));
+
+	fd = kds_open(variant->backend);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(5, kds_text(fd, "put 5"));	/* no value separator */
+	ASSERT_EQ(-EINVAL, close_err(fd));
 	ASSERT_EQ(0, kds_nr_entries(self->fd));
 }
 
@@ -382,6 +497,263 @@ TEST_F(text, lines_cut_anywhere_by_block_writes_are_applied_whole)
 		}
 	}
 	free(cmds);
+}
+
+/*
+ * A value of each of these sizes up to max_value_size, and of that size,
+ * put in writes of @block bytes (0: one write), with and without a last
+ * newline, comes back byte for byte through a get and through the dump.
+ * Key 2 * i + nl holds the value of the i-th size.
+ */
+static void values_in_blocks_are_stored_whole(struct __test_metadata *_metadata,
+					      FIXTURE_DATA(text) *self,
+					      const char *backend, size_t block)
+{
+	static const size_t listed[] = {
+		0, 1, 100, 994, 1000, 3000, 4095, 4096, 4097,
+	};
+	size_t max = self->max_value_size, sizes[ARRAY_SIZE(listed) + 1];
+	size_t nr_sizes = 0, i;
+	char *val = malloc(max), key[32];
+	int nl;
+	long n;
+
+	ASSERT_NE(NULL, val);
+	for (i = 0; i < ARRAY_SIZE(listed) && listed[i] < max; i++)
+		sizes[nr_sizes++] = listed[i];
+	sizes[nr_sizes++] = max;
+	for (i = 0; i < nr_sizes; i++) {
+		for (nl = 0; nl < 2; nl++) {
+			__u64 k = i * 2 + (__u64)nl;
+
+			snprintf(key, sizeof(key), "%llu", (unsigned long long)k);
+			fill_value(val, sizes[i], (unsigned int)k);
+			ASSERT_EQ(0, put_in_blocks(backend, key, val, sizes[i],
+						   block, nl))
+				TH_LOG("%zu bytes, %s newline", sizes[i],
+				       nl ? "a" : "no");
+			ASSERT_TRUE(holds_bytes(self->fd, k, val, sizes[i], max))
+				TH_LOG("%zu bytes, %s newline", sizes[i],
+				       nl ? "a" : "no");
+		}
+	}
+	ASSERT_EQ((long long)(2 * nr_sizes), kds_nr_entries(self->fd));
+	n = dump_lines(_metadata, self);
+	ASSERT_EQ((long)(2 * nr_sizes), n);
+	for (i = 0; i < (size_t)n; i++) {
+		const struct kds_line *l = &self->lines[i];
+
+		ASSERT_GT(2 * nr_sizes, l->key);
+		fill_value(val, sizes[l->key / 2], (unsigned int)l->key);
+		ASSERT_EQ(sizes[l->key / 2], l->len)
+			TH_LOG("key %llu", (unsigned long long)l->key);
+		ASSERT_EQ(0, memcmp(val, l->val, l->len));
+	}
+	free(val);
+}
+
+TEST_F(text, value_written_in_1_byte_blocks_is_stored_whole)
+{
+	values_in_blocks_are_stored_whole(_metadata, self, variant->backend, 1);
+}
+
+TEST_F(text, value_written_in_7_byte_blocks_is_stored_whole)
+{
+	values_in_blocks_are_stored_whole(_metadata, self, variant->backend, 7);
+}
+
+TEST_F(text, value_written_in_1000_byte_blocks_is_stored_whole)
+{
+	values_in_blocks_are_stored_whole(_metadata, self, variant->backend, 1000);
+}
+
+TEST_F(text, value_written_in_4096_byte_blocks_is_stored_whole)
+{
+	values_in_blocks_are_stored_whole(_metadata, self, variant->backend, 4096);
+}
+
+TEST_F(text, value_written_in_65536_byte_blocks_is_stored_whole)
+{
+	values_in_blocks_are_stored_whole(_metadata, self, variant->backend, 65536);
+}
+
+TEST_F(text, value_written_in_one_write_is_stored_whole)
+{
+	values_in_blocks_are_stored_whole(_metadata, self, variant->backend, 0);
+}
+
+/*
+ * The longest command, a put with a 20-digit key and a value of
+ * max_value_size, is taken in pieces; one byte more (a leading zero on
+ * the key) is a line too long: E2BIG, and nothing is stored.
+ */
+TEST_F(text, longest_line_in_pieces_is_stored_and_one_byte_more_is_e2big)
+{
+	size_t max = self->max_value_size;
+	char *val = malloc(max);
+
+	ASSERT_NE(NULL, val);
+	fill_value(val, max, 5);
+	ASSERT_EQ(0, put_in_blocks(variant->backend, "18446744073709551615",
+				   val, max, 1000, true));
+	ASSERT_TRUE(holds_bytes(self->fd, KDS_U64_MAX, val, max, max));
+	ASSERT_EQ(-E2BIG, put_in_blocks(variant->backend, "018446744073709551614",
+					val, max, 1000, true));
+	ASSERT_EQ(-E2BIG, put_in_blocks(variant->backend, "018446744073709551614",
+					val, max, 0, false));
+	ASSERT_EQ(-ENOENT, kds_holds(self->fd, KDS_U64_MAX - 1, ""));
+	ASSERT_EQ(1, kds_nr_entries(self->fd));
+	free(val);
+}
+
+/*
+ * A line that grows past the longest over several writes is refused with
+ * E2BIG when it does, whole: nothing of it is stored or left to close(),
+ * and the file's next line starts afresh.
+ */
+TEST_F(text, line_over_the_longest_in_pieces_is_e2big_and_nothing_is_stored)
+{
+	size_t vlen = 2 * (size_t)self->max_value_size + 100, done, n;
+	char *val = malloc(vlen);
+	int fd = kds_open(variant->backend);
+	ssize_t ret = 0;
+
+	ASSERT_NE(NULL, val);
+	ASSERT_LE(0, fd);
+	memset(val, 'v', vlen);
+	TEXT_OK("put 7 old\n");
+	ASSERT_EQ(6, kds_text(fd, "put 7 "));
+	for (done = 0; done < vlen; done += n) {
+		n = vlen - done < 1000 ? vlen - done : 1000;
+		ret = kds_write(fd, val + done, n);
+		if (ret < 0)
+			break;
+		ASSERT_EQ((ssize_t)n, ret);
+	}
+	ASSERT_EQ(-E2BIG, ret) TH_LOG("after %zu value bytes", done);
+	ASSERT_GT(vlen, done);
+	EXPECT_EQ(9, kds_text(fd, "put 8 ok\n"));
+	ASSERT_EQ(0, close_err(fd));
+	ASSERT_EQ(0, kds_holds(self->fd, 7, "old"));
+	ASSERT_EQ(0, kds_holds(self->fd, 8, "ok"));
+	ASSERT_EQ(2, kds_nr_entries(self->fd));
+	free(val);
+}
+
+/* Over max_value_size, in pieces or not, a value is E2BIG and not stored. */
+TEST_F(text, value_over_max_value_size_in_blocks_is_e2big_and_not_stored)
+{
+	static const size_t blocks[] = { 1, 7, 1000, 4096, 65536, 0 };
+	size_t vlen = (size_t)self->max_value_size + 1, b;
+	char *val = malloc(vlen);
+	int nl;
+
+	ASSERT_NE(NULL, val);
+	fill_value(val, vlen, 9);
+	for (b = 0; b < ARRAY_SIZE(blocks); b++) {
+		for (nl = 0; nl < 2; nl++) {
+			ASSERT_EQ(-E2BIG, put_in_blocks(variant->backend, "7", val,
+							vlen, blocks[b], nl))
+				TH_LOG("blocks of %zu, %s newline", blocks[b],
+				       nl ? "a" : "no");
+		}
+	}
+	ASSERT_EQ(0, kds_nr_entries(self->fd));
+	free(val);
+}
+
+/* Every first part of a command waits for the rest, which completes it. */
+TEST_F(text, a_command_cut_at_any_byte_is_applied_whole)
+{
+	static const char *const cmds[] = {
+		"put 0x1F a b\n", "del 31\n", "put 18446744073709551615 x\n",
+		"clear\n",
+	};
+	size_t i, k, len;
+	int fd;
+
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		len = strlen(cmds[i]);
+		for (k = 1; k < len; k++) {
+			fd = kds_open(variant->backend);
+			ASSERT_LE(0, fd);
+			if (i == 1) {
+				ASSERT_EQ(0, kds_put_str(self->fd, 31, "a b"));
+			}
+			if (i == 3) {
+				ASSERT_EQ(0, kds_put_str(self->fd, 1, "one"));
+			}
+			ASSERT_EQ((ssize_t)k, kds_write(fd, cmds[i], k))
+				TH_LOG("%.*s", (int)k, cmds[i]);
+			ASSERT_EQ((ssize_t)(len - k), kds_text(fd, cmds[i] + k))
+				TH_LOG("%.*s|%s", (int)k, cmds[i], cmds[i] + k);
+			ASSERT_EQ(0, close_err(fd));
+			if (i == 0) {
+				ASSERT_EQ(0, kds_holds(self->fd, 31, "a b"));
+			} else if (i == 1) {
+				ASSERT_EQ(-ENOENT, kds_holds(self->fd, 31, "a b"));
+			} else if (i == 2) {
+				ASSERT_EQ(0, kds_holds(self->fd, KDS_U64_MAX, "x"));
+			} else {
+				ASSERT_EQ(0, kds_nr_entries(self->fd));
+			}
+		}
+	}
+}
+
+/*
+ * A write whose unfinished tail can begin no command fails at once with
+ * EINVAL (not at close): nothing of it waits, nothing is stored.
+ */
+TEST_F(text, a_tail_that_can_begin_no_command_fails_the_write_at_once)
+{
+	static const char *const bad[] = {
+		"x", "get 1", "PUT 1 x", " put", "pux", "deL", "put x",
+		"put 1x", "put -1", "put 0xg", "put  1", "put 0x 1",
+		"put 18446744073709551616", "del 1 ", "del 0x1 2", "clear ",
+		"clearx", "\r",
+	};
+	size_t i;
+	int fd;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		fd = kds_open(variant->backend);
+		ASSERT_LE(0, fd);
+		EXPECT_EQ(-EINVAL, kds_text(fd, bad[i])) TH_LOG("\"%s\"", bad[i]);
+		EXPECT_EQ(0, close_err(fd)) TH_LOG("\"%s\"", bad[i]);
+	}
+	ASSERT_EQ(0, kds_nr_entries(self->fd));
+
+	/* after good lines: they stay, and the write stops before the tail */
+	fd = kds_open(variant->backend);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(8, kds_text(fd, "put 1 a\nput x"));
+	EXPECT_EQ(0, close_err(fd));
+	EXPECT_EQ(0, kds_holds(self->fd, 1, "a"));
+
+	/* a waiting part that the next bytes make impossible goes with them */
+	fd = kds_open(variant->backend);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(5, kds_text(fd, "put 2"));
+	EXPECT_EQ(-EINVAL, kds_text(fd, "x b"));
+	EXPECT_EQ(8, kds_text(fd, "put 3 c\n"));
+	EXPECT_EQ(0, close_err(fd));
+	EXPECT_EQ(0, kds_holds(self->fd, 3, "c"));
+	EXPECT_EQ(2, kds_nr_entries(self->fd));
+}
+
+/* A write that faults leaves the line an earlier write began waiting. */
+TEST_F(text, a_faulting_write_leaves_the_waiting_line_as_it_was)
+{
+	int fd = kds_open(variant->backend);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(7, kds_text(fd, "put 1 a"));
+	ASSERT_EQ(-EFAULT, kds_write(fd, kds_unmapped(), 16));
+	ASSERT_EQ(3, kds_text(fd, "bc\n"));
+	ASSERT_EQ(0, kds_holds(self->fd, 1, "abc"));
+	ASSERT_EQ(0, close_err(fd));
+	ASSERT_EQ(1, kds_nr_entries(self->fd));
 }
 
 TEST_F(text, put_of_max_value_size_bytes_is_taken)
