@@ -28,10 +28,6 @@
 
 #define PROG		"kdsctl"
 
-#define EXIT_OK		0
-#define EXIT_FAIL	1	/* not found, refused by the kernel, no device */
-#define EXIT_USAGE	2	/* bad command line */
-
 #define DEFAULT_BACKEND	"hash"
 
 /* Buffer for one read() of the text dump: whole lines only. */
