@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * kdsctl bench - what the bench's source files share, and what kdsctl
- * and its bench share (the exit statuses).
+ * and its bench share (the exit statuses, the usage-error message).
  *
  * kdsctl_bench.c		the entry, the plan, the buffers, the run loop
  * kdsctl_bench_opt.c		the help, the defaults, the option parsing
@@ -27,6 +27,20 @@
 #define EXIT_OK		0
 #define EXIT_FAIL	1	/* not found, refused by the kernel, no device */
 #define EXIT_USAGE	2	/* bad command line */
+
+/**
+ * usage_error - report a bad command line
+ * @cmd: the command whose --help describes what was wrong ("bench"), or
+ *	NULL for kdsctl's own
+ * @fmt: printf format of the reason
+ *
+ * Prints "kdsctl: [CMD: ]<reason> (try 'kdsctl [CMD ]--help')" as one line
+ * on stderr.
+ *
+ * Return: EXIT_USAGE.
+ */
+int usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /**
  * kds_bench_main - "kdsctl bench [OPTION]..."

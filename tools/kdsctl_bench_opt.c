@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,18 +75,6 @@ static const char help_text[] =
 
 /* ---- options ------------------------------------------------------------- */
 
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs(BENCH_PROG ": ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry 'kdsctl bench --help'.\n", stderr);
-	return EXIT_USAGE;
-}
-
 /* A count: digits, optionally followed by eDIGITS (1e6). */
 static bool parse_count(const char *s, uint64_t *out)
 {
@@ -144,7 +131,7 @@ static int parse_count_list(const char *opt, const char *arg, uint64_t *out,
 	char buf[256], *tok, *save = NULL;
 
 	if (strlen(arg) >= sizeof(buf))
-		return usage_error("--%s: list too long", opt);
+		return usage_error("bench", "--%s: list too long", opt);
 	strcpy(buf, arg);
 	*n = 0;
 	for (tok = strtok_r(buf, ",", &save); tok;
@@ -152,14 +139,16 @@ static int parse_count_list(const char *opt, const char *arg, uint64_t *out,
 		uint64_t v;
 
 		if (!parse_count(tok, &v) || v < lo || v > hi)
-			return usage_error("--%s: bad value '%s' (%" PRIu64
-					   "..%" PRIu64 ")", opt, tok, lo, hi);
+			return usage_error("bench", "--%s: bad value '%s' (%"
+					   PRIu64 "..%" PRIu64 ")", opt, tok,
+					   lo, hi);
 		if (*n == max)
-			return usage_error("--%s: at most %u values", opt, max);
+			return usage_error("bench", "--%s: at most %u values",
+					   opt, max);
 		out[(*n)++] = v;
 	}
 	if (!*n)
-		return usage_error("--%s: empty list", opt);
+		return usage_error("bench", "--%s: empty list", opt);
 	return EXIT_OK;
 }
 
@@ -184,7 +173,7 @@ static int parse_names(const char *opt, const char *arg,
 	unsigned int i;
 
 	if (strlen(arg) >= sizeof(buf))
-		return usage_error("--%s: list too long", opt);
+		return usage_error("bench", "--%s: list too long", opt);
 	strcpy(buf, arg);
 	*mask = 0;
 	for (tok = strtok_r(buf, ",", &save); tok;
@@ -193,11 +182,12 @@ static int parse_names(const char *opt, const char *arg,
 			if (!strcmp(tok, names[i]))
 				break;
 		if (i == nnames)
-			return usage_error("--%s: unknown name '%s'", opt, tok);
+			return usage_error("bench", "--%s: unknown name '%s'",
+					   opt, tok);
 		*mask |= 1U << i;
 	}
 	if (!*mask)
-		return usage_error("--%s: empty list", opt);
+		return usage_error("bench", "--%s: empty list", opt);
 	return EXIT_OK;
 }
 
@@ -295,8 +285,8 @@ static int one_count(const char *opt, const char *arg, uint64_t lo,
 		     uint64_t hi, uint64_t *out)
 {
 	if (!parse_count(arg, out) || *out < lo || *out > hi)
-		return usage_error("--%s: bad value '%s' (%" PRIu64 "..%" PRIu64
-				   ")", opt, arg, lo, hi);
+		return usage_error("bench", "--%s: bad value '%s' (%" PRIu64
+				   "..%" PRIu64 ")", opt, arg, lo, hi);
 	return EXIT_OK;
 }
 
@@ -369,7 +359,9 @@ static int parse_one(struct bench *b, int c, const char *arg)
 		break;
 	case OPT_SCALE_SECONDS:
 		if (!parse_seconds(arg, &b->scale_secs) || b->scale_secs <= 0)
-			ret = usage_error("--scale-seconds: bad value '%s'", arg);
+			ret = usage_error("bench",
+					  "--scale-seconds: bad value '%s'",
+					  arg);
 		break;
 	case OPT_SCALE_SAMPLES:
 		ret = one_count("scale-samples", arg, 1, 16, &v);
@@ -381,7 +373,8 @@ static int parse_one(struct bench *b, int c, const char *arg)
 		break;
 	case OPT_SETTLE:
 		if (!parse_seconds(arg, &b->settle))
-			ret = usage_error("--settle: bad value '%s'", arg);
+			ret = usage_error("bench", "--settle: bad value '%s'",
+					  arg);
 		break;
 	case OPT_FORMAT:
 		if (!strcmp(arg, "table"))
@@ -391,7 +384,8 @@ static int parse_one(struct bench *b, int c, const char *arg)
 		else if (!strcmp(arg, "json"))
 			b->format = FMT_JSON;
 		else
-			ret = usage_error("--format: unknown format '%s' (table, tsv, json)",
+			ret = usage_error("bench",
+					  "--format: unknown format '%s' (table, tsv, json)",
 					  arg);
 		break;
 	case 'q':
@@ -426,12 +420,15 @@ int parse_args(struct bench *b, int argc, char **argv)
 		case OPT_SMOKE:
 			break;
 		case ':':
-			return usage_error("option '%s' needs an argument",
+			return usage_error("bench",
+					   "option '%s' needs an argument",
 					   argv[optind - 1]);
 		case '?':
 			if (optopt > 0 && optopt < 128)
-				return usage_error("unknown option '-%c'", optopt);
-			return usage_error("unknown option '%s'",
+				return usage_error("bench",
+						   "unknown option '-%c'",
+						   optopt);
+			return usage_error("bench", "unknown option '%s'",
 					   argv[optind - 1]);
 		default:
 			ret = parse_one(b, c, optarg);
@@ -440,7 +437,8 @@ int parse_args(struct bench *b, int argc, char **argv)
 		}
 	}
 	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+		return usage_error("bench", "unexpected argument '%s'",
+				   argv[optind]);
 	qsort(b->n, b->nn, sizeof(b->n[0]), cmp_u64);
 	return -1;
 }
