@@ -12,6 +12,9 @@
 
 #include "kdsctl_bench.h"
 
+/* The @mask of group_ops() that takes all four. */
+#define ALL_OPS		((1U << NR_OPS) - 1)
+
 static const char *const op_names[NR_OPS] = {
 	"get-hit", "get-miss", "put", "del",
 };
@@ -50,6 +53,30 @@ static int timed(struct bench *b, struct target *t, enum op op,
 	return ret;
 }
 
+/* The keys a sample runs operation @o on. */
+static const uint64_t *op_keys(const struct bench *b, unsigned int o)
+{
+	return o == OP_GET_HIT ? b->win : o == OP_GET_MISS ? b->miss : b->fresh;
+}
+
+/*
+ * The figures of the operations in @mask; when one failed (@stop), the
+ * others say that they were not measured.
+ */
+static void emit_ops(struct bench *b, struct fig *f, unsigned int mask,
+		     bool stop)
+{
+	unsigned int o;
+
+	for (o = 0; o < NR_OPS; o++) {
+		if (!(mask & (1U << o)))
+			continue;
+		if (stop && !f[o].failed)
+			fig_fail(&f[o], "not measured: an operation of the same sample failed");
+		emit(b, &f[o]);
+	}
+}
+
 /*
  * The four operations at N, single (batch 0) or batched; @mask says which
  * of them to take.  Each sample: get-hit, get-miss, put of fresh keys,
@@ -72,8 +99,7 @@ static void group_ops(struct bench *b, struct target *t, uint64_t n,
 
 		hit_window(b, n, s, ops);
 		for (o = 0; o < NR_OPS; o++) {
-			const uint64_t *keys = o == OP_GET_HIT ? b->win :
-				o == OP_GET_MISS ? b->miss : b->fresh;
+			const uint64_t *keys = op_keys(b, o);
 			double ns;
 			int ret;
 
@@ -98,13 +124,7 @@ static void group_ops(struct bench *b, struct target *t, uint64_t n,
 		for (i = 0; i < ops; i++)
 			target_ops(b, t, OP_DEL, vsize, 0, b->fresh + i, 1);
 	}
-	for (o = 0; o < NR_OPS; o++) {
-		if (!(mask & (1U << o)))
-			continue;
-		if (stop && !f[o].failed)
-			fig_fail(&f[o], "not measured: an operation of the same sample failed");
-		emit(b, &f[o]);
-	}
+	emit_ops(b, f, mask, stop);
 }
 
 /* Read @want records from @lo on, @per records per call; wrap at the end. */
@@ -230,8 +250,7 @@ static void group_uring_cmd(struct bench *b, struct target *t, uint64_t n,
 	for (s = 0; s < b->warmup + b->samples && !stop; s++) {
 		hit_window(b, n, s, ops);
 		for (o = 0; o < NR_OPS && !stop; o++) {
-			const uint64_t *keys = o == OP_GET_HIT ? b->win :
-				o == OP_GET_MISS ? b->miss : b->fresh;
+			const uint64_t *keys = op_keys(b, o);
 			int expect = o == OP_GET_HIT ? (int)vsize :
 				o == OP_GET_MISS ? -ENOENT : 0;
 			unsigned int bad = 0;
@@ -263,11 +282,7 @@ static void group_uring_cmd(struct bench *b, struct target *t, uint64_t n,
 		for (i = 0; i < ops; i++)
 			kds_del(&t->dev, b->fresh[i]);
 	}
-	for (o = 0; o < NR_OPS; o++) {
-		if (stop && !f[o].failed)
-			fig_fail(&f[o], "not measured: an operation of the same sample failed");
-		emit(b, &f[o]);
-	}
+	emit_ops(b, f, ALL_OPS, stop);
 }
 
 /*
@@ -368,10 +383,9 @@ static void group_kloop(struct bench *b, struct target *t, uint64_t n,
 void figures_at(struct bench *b, struct target *t, uint64_t n,
 		uint32_t vsize, int order)
 {
-	const unsigned int all = (1U << NR_OPS) - 1;
 	unsigned int i;
 
-	group_ops(b, t, n, vsize, order, 0, all);
+	group_ops(b, t, n, vsize, order, 0, ALL_OPS);
 	if (t->kind == T_USER)
 		return;
 	for (i = 0; i < b->nbatches; i++) {
@@ -388,7 +402,7 @@ void figures_at(struct bench *b, struct target *t, uint64_t n,
 			continue;
 		}
 		if (t->dev.api.features & KDS_FEAT_BATCH)
-			group_ops(b, t, n, vsize, order, bs, all);
+			group_ops(b, t, n, vsize, order, bs, ALL_OPS);
 		if (t->ordered)
 			group_range(b, t, n, vsize, order, bs);
 	}

@@ -225,15 +225,21 @@ static void probe_kloop(struct bench *b, struct target *t)
 	memcpy(t->kloop, path, sizeof(path));
 }
 
+/* An empty target of @kind: nothing open yet. */
+static void target_init(struct target *t, enum kind kind)
+{
+	memset(t, 0, sizeof(*t));
+	t->kind = kind;
+	t->dev.fd = -1;
+	t->map.fd = -1;
+}
+
 static void open_kds(struct bench *b, struct target *t, const char *backend,
 		     const char *path)
 {
 	int ret;
 
-	memset(t, 0, sizeof(*t));
-	t->kind = T_KDS;
-	t->dev.fd = -1;
-	t->map.fd = -1;
+	target_init(t, T_KDS);
 	if (path)
 		snprintf(t->path, sizeof(t->path), "%s", path);
 	else
@@ -292,20 +298,14 @@ void open_targets(struct bench *b)
 	if (b->groups & G_USER) {
 		struct target *t = &b->t[b->nt++];
 
-		memset(t, 0, sizeof(*t));
-		t->kind = T_USER;
-		t->map.fd = -1;
-		t->dev.fd = -1;
+		target_init(t, T_USER);
 		t->present = true;
 		snprintf(t->name, sizeof(t->name), "user-hash");
 	}
 	if (b->groups & G_BPF) {
 		struct target *t = &b->t[b->nt++];
 
-		memset(t, 0, sizeof(*t));
-		t->kind = T_BPF;
-		t->map.fd = -1;
-		t->dev.fd = -1;
+		target_init(t, T_BPF);
 		snprintf(t->name, sizeof(t->name), "bpf-hash");
 		/* a small map tells whether bpf() is there and allowed */
 		ret = bpfmap_create(&t->map, 16, 16);
