@@ -18,6 +18,8 @@
 #   BENCH_SCALE_ARGS="..." the same for pass 2
 #   BENCH_MEM=2048       guest memory, MiB
 #   BENCH_HASH_BITS=N    load kds_hash with bits=N (default: its default)
+#   BENCH_HASH_FN=hash_64  load kds_hash with that hashfn (default: its
+#                        default, hsiphash); hash_64 is unkeyed, for comparison
 #   BENCH_PASSES="icount smp2"  the passes to run
 #   BENCH_OUT            logs and artefacts (default build/bench)
 #   BENCH_TIMEOUT=14400  seconds one VM may run
@@ -52,7 +54,7 @@ qemu_extra=()
 # The modules' limits: 10^6 keys plus the fresh keys of the put figures,
 # and 1-KiB values with room to spare.
 kds_params="max_entries=2000000 max_value_size=4096"
-hash_params=${BENCH_HASH_BITS:+bits=$BENCH_HASH_BITS}
+hash_params="${BENCH_HASH_BITS:+bits=$BENCH_HASH_BITS}${BENCH_HASH_FN:+ hashfn=$BENCH_HASH_FN}"
 
 # Pass 1, measured on this machine (TCG, icount, 1 vCPU): every N, both
 # value sizes and orders, all batch sizes.  The list backend stops at 10^4
@@ -202,6 +204,7 @@ main() {
 	[ "$line" = 6.1 ] || cmd="BENCH_KERNEL=$line $cmd"
 	[ "$quick" = 1 ] && cmd="BENCH_QUICK=1 $cmd"
 	[ -n "${BENCH_HASH_BITS:-}" ] && cmd="BENCH_HASH_BITS=$BENCH_HASH_BITS $cmd"
+	[ -n "${BENCH_HASH_FN:-}" ] && cmd="BENCH_HASH_FN=$BENCH_HASH_FN $cmd"
 	[ "$mem" = 2048 ] || cmd="BENCH_MEM=$mem $cmd"
 	[ -z "${BENCH_SCALE_ARGS:-}" ] || cmd="BENCH_SCALE_ARGS='$BENCH_SCALE_ARGS' $cmd"
 	[ -z "${BENCH_ARGS:-}" ] || cmd="BENCH_ARGS='$BENCH_ARGS' $cmd"

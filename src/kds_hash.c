@@ -6,32 +6,41 @@
  * bucket array is sized at load time from the module parameter "bits"
  * (2^bits buckets) and allocated with kvmalloc_array(), so the helpers of
  * linux/hashtable.h and linux/rculist.h that work on any hlist_head array
- * do the work: __hash_init(), hash_64(), hlist_add_head_rcu(),
+ * do the work: __hash_init(), hlist_add_head_rcu(), hlist_add_behind_rcu(),
  * hlist_del_rcu(), hlist_replace_rcu(), hlist_for_each_entry_rcu().
+ *
+ * Anyone who may write to the device chooses the keys, so the bucket of a
+ * key comes from a keyed hash by default: hsiphash (see
+ * Documentation/security/siphash.rst) under a random key drawn when the
+ * store is made.  Whoever does not know that key cannot choose keys that
+ * share a bucket: they land as random keys do.  hashfn=hash_64 picks the
+ * unkeyed multiplicative hash instead, for comparison only: keys i * c,
+ * with c the inverse of GOLDEN_RATIO_64, all land in bucket 0.
  *
  * Readers (get, iter, shape) take no lock: they walk a chain under
  * rcu_read_lock() and only memcpy.  Writers are serialised by one spinlock
  * and free what they unlink with kvfree_rcu() or call_rcu(), after every
  * reader that could still see it has left its read-side section.
  *
- * A walk visits bucket after bucket and, within a bucket, keys in
- * ascending order: its cursor is (bucket, first key to visit there).
- * Chains are short, so each step looks for the smallest key at or after
- * the cursor in the chain.
+ * Each chain is kept in ascending key order.  A lookup stops at the first
+ * larger key; a walk visits bucket after bucket and emits the entries of
+ * a chain in one pass, in chain order: its cursor is (bucket, first key to
+ * visit there), and a whole dump costs O(entries + buckets).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/hash.h>
 #include <linux/hashtable.h>
-#include <linux/jhash.h>
 #include <linux/kernel.h>
 #include <linux/lockdep.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/overflow.h>
+#include <linux/random.h>
 #include <linux/rculist.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
+#include <linux/siphash.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
@@ -51,9 +60,10 @@ MODULE_PARM_DESC(bits, "log2 of the number of buckets, "
 		 __stringify(KDS_HASH_BITS_MIN) ".." __stringify(KDS_HASH_BITS_MAX)
 		 " (default 16)");
 
-static char *hashfn = "hash_64";
+static char *hashfn = "hsiphash";
 module_param(hashfn, charp, 0444);
-MODULE_PARM_DESC(hashfn, "bucket hash: hash_64 (default, multiplicative) or jhash");
+MODULE_PARM_DESC(hashfn,
+		 "bucket hash: hsiphash (default; keyed, a random key per store) or hash_64 (unkeyed, unsafe with untrusted writers: chosen keys can share one bucket)");
 
 /**
  * struct kds_hash_entry - one key and its value
@@ -75,8 +85,11 @@ struct kds_hash_entry {
  * struct kds_hash - the hash table of one store
  * @lock: see below
  * @buckets: see below
+ * @buckets_used: buckets whose chain is not empty; changed under @lock,
+ *	read without it (READ_ONCE)
  * @bits: log2 of the number of buckets, fixed at load
- * @use_jhash: bucket hash is jhash_2words() rather than hash_64()
+ * @keyed: bucket hash is hsiphash under @key rather than hash_64()
+ * @key: the random hsiphash key of this store, drawn at init
  */
 struct kds_hash {
 	/*
@@ -90,17 +103,48 @@ struct kds_hash {
 	 * @buckets: 2^@bits chain heads.  Chains change under @lock with
 	 * the _rcu list helpers and are read under rcu_read_lock(); an entry
 	 * is immutable once on a chain (a put replaces the whole entry).
+	 *
+	 * Every chain is in strictly ascending key order: a new entry is
+	 * linked behind the last smaller key (hlist_add_behind_rcu(), or
+	 * hlist_add_head_rcu() when there is none), a new value replaces
+	 * its entry in place (hlist_replace_rcu()), a delete unlinks
+	 * (hlist_del_rcu()).  Each of these stores into a next pointer (or
+	 * the head) only the node that then follows in key order, and none
+	 * ever writes the next pointer of an unlinked node, which keeps the
+	 * successor it had when it was unlinked.  So every next pointer,
+	 * even of an unlinked node a reader may still stand on, points to
+	 * NULL or to a larger key, and a reader under rcu_read_lock() sees
+	 * keys strictly increasing along a chain, whatever writers do
+	 * meanwhile (no key twice: a replaced entry and its replacement are
+	 * never both on one reader's path).
+	 *
+	 * Nor does such a reader miss an entry E that stays on the chain
+	 * for the whole of its pass.  Each node N it reaches was on the
+	 * chain at some moment of the pass (it came from the head or from a
+	 * linked node, so N was linked then; or from a node unlinked during
+	 * the pass, which pointed to its successor of that moment).  The
+	 * pointer it follows out of N is N's successor at a moment of the
+	 * pass too: when it reads it, or when N was unlinked.  At that
+	 * moment E was on the chain, so if N's key is below E's, that
+	 * successor's key is at most E's: keys only grow, so the reader
+	 * comes to E before it can pass it.  Hence a lookup may stop at
+	 * the first larger key, and a walk that emits what it meets in one
+	 * pass emits each entry present throughout exactly once, in key
+	 * order.  Every node a reader can reach is freed only after a
+	 * grace period, so none is freed under it.
 	 */
 	struct hlist_head *buckets;
+	unsigned long buckets_used;
 	unsigned int bits;
-	bool use_jhash;
+	bool keyed;
+	hsiphash_key_t key;
 };
 
 static __always_inline u32 kds_hash_bucket(const struct kds_hash *h, u64 key)
 {
-	if (h->use_jhash)
-		return jhash_2words(lower_32_bits(key), upper_32_bits(key), 0) &
-		       (BIT(h->bits) - 1);
+	if (likely(h->keyed))
+		return hsiphash_2u32(lower_32_bits(key), upper_32_bits(key),
+				     &h->key) & (BIT(h->bits) - 1);
 	return hash_64(key, h->bits);
 }
 
@@ -132,19 +176,53 @@ static void kds_hash_entry_free(struct kds_store *s, struct kds_hash_entry *e)
 	call_rcu(&e->rcu, kds_hash_entry_free_rcu);
 }
 
+/*
+ * @key's entry on the chain @head, or NULL; *@prev is set to the entry
+ * of the largest key below @key (NULL if none), behind which a new entry
+ * for @key keeps the chain in key order.
+ */
 static struct kds_hash_entry *kds_hash_find_locked(struct kds_hash *h,
 						   struct hlist_head *head,
-						   u64 key)
+						   u64 key,
+						   struct kds_hash_entry **prev)
 {
 	struct kds_hash_entry *e;
 
 	lockdep_assert_held(&h->lock);
 
+	*prev = NULL;
 	hlist_for_each_entry(e, head, node) {
-		if (e->key == key)
-			return e;
+		if (e->key >= key)
+			return e->key == key ? e : NULL;
+		*prev = e;
 	}
 	return NULL;
+}
+
+/* Link @e into @head behind @prev (at the head if NULL): key order. */
+static void kds_hash_link(struct kds_hash *h, struct hlist_head *head,
+			  struct kds_hash_entry *e,
+			  struct kds_hash_entry *prev)
+{
+	lockdep_assert_held(&h->lock);
+
+	if (hlist_empty(head))
+		WRITE_ONCE(h->buckets_used, h->buckets_used + 1);
+	if (prev)
+		hlist_add_behind_rcu(&e->node, &prev->node);
+	else
+		hlist_add_head_rcu(&e->node, head);
+}
+
+/* Unlink @e from @head; readers still on it go on to its successor. */
+static void kds_hash_unlink(struct kds_hash *h, struct hlist_head *head,
+			    struct kds_hash_entry *e)
+{
+	lockdep_assert_held(&h->lock);
+
+	hlist_del_rcu(&e->node);
+	if (hlist_empty(head))
+		WRITE_ONCE(h->buckets_used, h->buckets_used - 1);
 }
 
 static int kds_hash_check_params(void)
@@ -157,9 +235,9 @@ static int kds_hash_check_params(void)
 		ret = -EINVAL;
 	}
 	if (!hashfn ||
-	    (strcmp(hashfn, "hash_64") && strcmp(hashfn, "jhash"))) {
-		pr_err("hashfn=%s is not valid (valid hash_64, jhash)\n",
-		       hashfn);
+	    (strcmp(hashfn, "hsiphash") && strcmp(hashfn, "hash_64"))) {
+		pr_err("hashfn=%s is not valid (valid hsiphash, hash_64)\n",
+		       hashfn ?: "");
 		ret = -EINVAL;
 	}
 	return ret;
@@ -176,7 +254,9 @@ static int kds_hash_init(struct kds_store *s)
 		return -ENOMEM;
 	spin_lock_init(&h->lock);
 	h->bits = bits;
-	h->use_jhash = !strcmp(hashfn, "jhash");
+	h->keyed = !strcmp(hashfn, "hsiphash");
+	if (h->keyed)
+		get_random_bytes(&h->key, sizeof(h->key));
 	h->buckets = kvmalloc_array(kds_hash_nr_buckets(h),
 				    sizeof(*h->buckets), GFP_KERNEL);
 	if (!h->buckets)
@@ -195,7 +275,7 @@ static int kds_hash_put(struct kds_store *s, u64 key, const void *val,
 {
 	struct kds_hash *h = kds_priv(s);
 	struct hlist_head *head = &h->buckets[kds_hash_bucket(h, key)];
-	struct kds_hash_entry *e, *old;
+	struct kds_hash_entry *e, *old, *prev;
 	int ret;
 
 	e = kds_entry_new(s, KDS_HASH_HEAD, val, len);
@@ -204,7 +284,7 @@ static int kds_hash_put(struct kds_store *s, u64 key, const void *val,
 	e->key = key;
 
 	spin_lock(&h->lock);
-	old = kds_hash_find_locked(h, head, key);
+	old = kds_hash_find_locked(h, head, key, &prev);
 	if (old) {
 		if (flags & KDS_PUT_NOREPLACE) {
 			ret = -EEXIST;
@@ -217,7 +297,7 @@ static int kds_hash_put(struct kds_store *s, u64 key, const void *val,
 			ret = -ENOSPC;
 			goto err_unlock;
 		}
-		hlist_add_head_rcu(&e->node, head);
+		kds_hash_link(h, head, e, prev);
 	}
 	spin_unlock(&h->lock);
 
@@ -231,15 +311,19 @@ err_unlock:
 	return ret;
 }
 
-/* @key's entry, or NULL; under rcu_read_lock(). */
+/*
+ * @key's entry, or NULL; under rcu_read_lock().  Chains are in key order
+ * even for a reader racing with writers (see struct kds_hash): the search
+ * ends at the first larger key.
+ */
 static __always_inline struct kds_hash_entry *
 kds_hash_find_rcu(struct kds_hash *h, u64 key)
 {
 	struct kds_hash_entry *e;
 
 	hlist_for_each_entry_rcu(e, &h->buckets[kds_hash_bucket(h, key)], node) {
-		if (e->key == key)
-			return e;
+		if (e->key >= key)
+			return e->key == key ? e : NULL;
 	}
 	return NULL;
 }
@@ -261,12 +345,12 @@ static int kds_hash_del(struct kds_store *s, u64 key)
 {
 	struct kds_hash *h = kds_priv(s);
 	struct hlist_head *head = &h->buckets[kds_hash_bucket(h, key)];
-	struct kds_hash_entry *e;
+	struct kds_hash_entry *e, *prev;
 
 	spin_lock(&h->lock);
-	e = kds_hash_find_locked(h, head, key);
+	e = kds_hash_find_locked(h, head, key, &prev);
 	if (e) {
-		hlist_del_rcu(&e->node);
+		kds_hash_unlink(h, head, e);
 		kds_store_forget(s);
 	}
 	spin_unlock(&h->lock);
@@ -286,7 +370,7 @@ static void kds_hash_empty_bucket(struct kds_store *s, struct kds_hash *h,
 	lockdep_assert_held(&h->lock);
 
 	hlist_for_each_entry_safe(e, tmp, head, node) {
-		hlist_del_rcu(&e->node);
+		kds_hash_unlink(h, head, e);
 		kds_store_forget(s);
 		kds_hash_entry_free(s, e);
 	}
@@ -328,63 +412,67 @@ static void kds_hash_destroy(struct kds_store *s)
 	kfree(h);
 }
 
-/* The entry of @head with the smallest key >= @from, or NULL. */
-static struct kds_hash_entry *kds_hash_first_from(struct hlist_head *head,
-						  u64 from)
-{
-	struct kds_hash_entry *e, *best = NULL;
-
-	hlist_for_each_entry_rcu(e, head, node) {
-		if (e->key >= from && (!best || e->key < best->key))
-			best = e;
-	}
-	return best;
-}
-
 /*
  * Cursor: it->pos is the bucket, it->pos2 the first key to visit in it.
  * After key k of bucket b the cursor is (b, k + 1), or (b + 1, 0) when k
  * is U64_MAX, so it never wraps around within a bucket.
+ *
+ * One pass per bucket: chains are in key order (see struct kds_hash), so
+ * the entries at or after the cursor are emitted as the pass meets them,
+ * and a call rescans only the part of one chain before its cursor.  Every
+ * bucket visited and every entry looked at is a step; past
+ * KDS_ITER_BUDGET steps the call returns at the next bucket, so that a
+ * table of many empty buckets is not walked in one read-side section.  A
+ * call always ends the bucket it started (or fills the core's buffer):
+ * each call makes progress.
  */
 static void kds_hash_iter(struct kds_store *s, struct kds_iter *it)
 {
 	struct kds_hash *h = kds_priv(s);
 	u64 n = kds_hash_nr_buckets(h);
 	u64 b = it->pos, from = it->pos2;
-	u64 next_b, next_from;
 	struct kds_hash_entry *e;
+	bool emitted = false;
+	u64 steps = 0;
 
 	rcu_read_lock();
-	while (b < n) {
-		e = kds_hash_first_from(&h->buckets[b], from);
-		if (!e) {
-			b++;
-			from = 0;
-			continue;
-		}
-		if (e->key == U64_MAX) {
-			next_b = b + 1;
-			next_from = 0;
-		} else {
-			next_b = b;
-			next_from = e->key + 1;
-		}
-		if (!kds_iter_emit(it, e->key, kds_hash_value(e), e->val.len,
-				   next_b, next_from))
+	for (; b < n; b++, from = 0) {
+		if (steps >= KDS_ITER_BUDGET) {
+			/* nothing taken: the core learns where to go on */
+			if (!emitted) {
+				it->pos = b;
+				it->pos2 = 0;
+			}
 			goto unlock;
-		b = next_b;
-		from = next_from;
+		}
+		steps++;
+		hlist_for_each_entry_rcu(e, &h->buckets[b], node) {
+			steps++;
+			if (e->key < from)
+				continue;
+			if (!kds_iter_emit(it, e->key, kds_hash_value(e), e->val.len,
+					   e->key == U64_MAX ? b + 1 : b,
+					   e->key == U64_MAX ? 0 : e->key + 1))
+				goto unlock;
+			emitted = true;
+		}
 	}
 	it->done = true;
 unlock:
 	rcu_read_unlock();
+	it->steps += steps;
 }
 
+/*
+ * The longest chain is counted under rcu_read_lock() in chunks of
+ * buckets, never under the writers' lock; the occupied buckets are a
+ * counter the writers keep.
+ */
 static void kds_hash_shape(struct kds_store *s, struct kds_shape *shape)
 {
 	struct kds_hash *h = kds_priv(s);
 	u32 n = kds_hash_nr_buckets(h);
-	u64 longest = 0, used = 0, chain;
+	u64 longest = 0, chain;
 	struct kds_hash_entry *e;
 	u32 b, end;
 
@@ -395,15 +483,13 @@ static void kds_hash_shape(struct kds_store *s, struct kds_shape *shape)
 			chain = 0;
 			hlist_for_each_entry_rcu(e, &h->buckets[b], node)
 				chain++;
-			if (chain)
-				used++;
 			longest = max(longest, chain);
 		}
 		rcu_read_unlock();
 		cond_resched();
 	}
 	shape->longest_chain = longest;
-	shape->buckets_used = used;
+	shape->buckets_used = READ_ONCE(h->buckets_used);
 	shape->buckets = n;
 }
 

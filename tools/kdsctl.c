@@ -28,10 +28,6 @@
 
 #define PROG		"kdsctl"
 
-#define EXIT_OK		0
-#define EXIT_FAIL	1	/* not found, refused by the kernel, no device */
-#define EXIT_USAGE	2	/* bad command line */
-
 #define DEFAULT_BACKEND	"hash"
 
 /* Buffer for one read() of the text dump: whole lines only. */
@@ -109,16 +105,19 @@ static const char help_text[] =
 
 /* ---- messages ---------------------------------------------------------- */
 
-/* "kdsctl: <reason> (try 'kdsctl --help')": one line; the usage status. */
-static int usage_error(const char *fmt, ...)
+/* kdsctl's one usage-error message, for its commands and for bench. */
+int usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
 	fputs(PROG ": ", stderr);
+	if (cmd)
+		fprintf(stderr, "%s: ", cmd);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fputs(" (try '" PROG " --help')\n", stderr);
+	fprintf(stderr, " (try '" PROG "%s%s --help')\n", cmd ? " " : "",
+		cmd ? cmd : "");
 	return EXIT_USAGE;
 }
 
@@ -220,8 +219,8 @@ static int unknown_option(char **argv)
 {
 	/* getopt leaves optopt 0 for an unknown long option. */
 	if (optopt > 0 && optopt < 128 && !strchr("bdh", optopt))
-		return usage_error("unknown option '-%c'", optopt);
-	return usage_error("unknown option '%s'", argv[optind - 1]);
+		return usage_error(NULL, "unknown option '-%c'", optopt);
+	return usage_error(NULL, "unknown option '%s'", argv[optind - 1]);
 }
 
 /*
@@ -244,7 +243,8 @@ static int parse_options(int argc, char **argv, struct ctl *ctl)
 		switch (c) {
 		case 'b':
 			if (!is_known_backend(optarg))
-				return usage_error("unknown backend '%s' (%s)",
+				return usage_error(NULL,
+						   "unknown backend '%s' (%s)",
 						   optarg, BACKEND_NAMES);
 			ctl->backend = optarg;
 			ctl->backend_given = true;
@@ -262,7 +262,8 @@ static int parse_options(int argc, char **argv, struct ctl *ctl)
 			puts(PROG " " KDS_VERSION);
 			return EXIT_OK;
 		case ':':
-			return usage_error("option '%s' needs an argument",
+			return usage_error(NULL,
+					   "option '%s' needs an argument",
 					   argv[optind - 1]);
 		default:
 			return unknown_option(argv);
@@ -278,11 +279,12 @@ static int parse_keys(const struct command *cmd, char **args, uint64_t *keys)
 
 	for (i = 0; i < cmd->nkeys; i++)
 		if (!parse_key(args[i], &keys[i]))
-			return usage_error("%s: bad key '%s' (decimal or 0x-hex, 0 to 2^64-1)",
+			return usage_error(NULL,
+					   "%s: bad key '%s' (decimal or 0x-hex, 0 to 2^64-1)",
 					   cmd->name, args[i]);
 	if (cmd->nkeys == 2 && keys[0] > keys[1])
-		return usage_error("%s: LO %" PRIu64 " is above HI %" PRIu64,
-				   cmd->name, keys[0], keys[1]);
+		return usage_error(NULL, "%s: LO %" PRIu64 " is above HI %"
+				   PRIu64, cmd->name, keys[0], keys[1]);
 	return EXIT_OK;
 }
 
@@ -563,10 +565,12 @@ static int check_arg_count(const struct command *cmd, int nargs)
 	const char *sep = cmd->nargs ? " " : "";
 
 	if (nargs < cmd->nargs)
-		return usage_error("%s: missing argument (usage: %s%s%s)",
+		return usage_error(NULL,
+				   "%s: missing argument (usage: %s%s%s)",
 				   cmd->name, cmd->name, sep, cmd->args);
 	if (nargs > cmd->nargs)
-		return usage_error("%s: too many arguments (usage: %s%s%s)",
+		return usage_error(NULL,
+				   "%s: too many arguments (usage: %s%s%s)",
 				   cmd->name, cmd->name, sep, cmd->args);
 	return EXIT_OK;
 }
@@ -582,7 +586,8 @@ static int open_device(struct ctl *ctl)
 		err = kds_backend_path(ctl->path_buf, sizeof(ctl->path_buf),
 				       ctl->backend);
 		if (err)
-			return usage_error("bad backend name '%s'", ctl->backend);
+			return usage_error(NULL, "bad backend name '%s'",
+					   ctl->backend);
 		ctl->path = ctl->path_buf;
 	}
 	err = kds_open_path(&ctl->dev, ctl->path);
@@ -622,10 +627,10 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	if (!argc)
-		return usage_error("missing command");
+		return usage_error(NULL, "missing command");
 	cmd = find_command(argv[0]);
 	if (!cmd)
-		return usage_error("unknown command '%s'", argv[0]);
+		return usage_error(NULL, "unknown command '%s'", argv[0]);
 	if (cmd->main)
 		return finish_output(cmd->main(&ctl, argc, argv));
 	status = check_arg_count(cmd, argc - 1);

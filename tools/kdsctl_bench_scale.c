@@ -8,10 +8,10 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "kdsctl_bench.h"
@@ -104,17 +104,6 @@ out_ready:
 	return NULL;
 }
 
-static void sleep_secs(double secs)
-{
-	struct timespec ts = {
-		.tv_sec = (time_t)secs,
-		.tv_nsec = (long)((secs - (double)(time_t)secs) * 1e9),
-	};
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
 /* One sample: start the readers together, stop them after @secs. */
 static int scale_sample(struct scale_shared *sh, unsigned int threads,
 			double secs, double *ops_per_s)
@@ -141,7 +130,7 @@ static int scale_sample(struct scale_shared *sh, unsigned int threads,
 	t0 = bench_now_ns();
 	__atomic_store_n(&sh->go, 1, __ATOMIC_RELEASE);
 	if (!err)
-		sleep_secs(secs);
+		bench_sleep(secs);
 	__atomic_store_n(&sh->go, 2, __ATOMIC_RELEASE);
 	for (i = 0; i < started; i++) {
 		pthread_join(t[i].tid, NULL);
@@ -178,5 +167,130 @@ void bench_scale(const char *path, int what, const uint64_t *keys,
 		if (res->err)
 			return;
 		res->nsamples++;
+	}
+}
+
+/* ---- reader scaling ------------------------------------------------------ */
+
+static void scale_fig(struct bench *b, const char *what, const char *backend,
+		      uint64_t n, uint32_t vsize, unsigned int threads,
+		      const struct scale_result *r, struct fig *f)
+{
+	unsigned int s;
+
+	fig_init(f, what, backend, n, n ? vsize : UINT32_MAX, 0,
+		 n ? "seq" : "-", 0);
+	f->threads = threads;
+	f->unit = "ops/s";
+	if (r->err)
+		fig_fail(f, "%s: %s", what, errtext(r->err));
+	for (s = 0; s < r->nsamples; s++)
+		f->v[f->nv++] = r->ops_per_s[s];
+	snprintf(f->note + strlen(f->note), sizeof(f->note) - strlen(f->note),
+		 "%s%.1fs per sample", f->failed ? "; " : "", b->scale_secs);
+	emit(b, f);
+}
+
+static void scale_pair(struct bench *b, const char *what, const char *backend,
+		       const char *path, int kind, uint64_t n, uint32_t vsize)
+{
+	struct scale_result r1, r2;
+	struct fig f1, f2, ratio;
+	double min1, med1, min2, med2;
+
+	struct scale_result one;
+	unsigned int s;
+
+	/*
+	 * One reader, then several, in turn: a host that is busier for a
+	 * while then weighs on both sides alike.
+	 */
+	progress(b, "reader scaling: %s %s", what, backend);
+	memset(&r1, 0, sizeof(r1));
+	memset(&r2, 0, sizeof(r2));
+	for (s = 0; s < b->scale_samples && !r1.err && !r2.err; s++) {
+		bench_scale(path, kind, b->keys, n, vsize, 1, b->scale_secs, 1,
+			    &one);
+		r1.err = one.err;
+		if (one.nsamples)
+			r1.ops_per_s[r1.nsamples++] = one.ops_per_s[0];
+		bench_scale(path, kind, b->keys, n, vsize, b->scale_threads,
+			    b->scale_secs, 1, &one);
+		r2.err = one.err;
+		if (one.nsamples)
+			r2.ops_per_s[r2.nsamples++] = one.ops_per_s[0];
+	}
+	scale_fig(b, what, backend, n, vsize, 1, &r1, &f1);
+	scale_fig(b, what, backend, n, vsize, b->scale_threads, &r2, &f2);
+	fig_init(&ratio, "scale-ratio", backend, n, n ? vsize : UINT32_MAX, 0,
+		 n ? "seq" : "-", 0);
+	ratio.threads = b->scale_threads;
+	ratio.unit = "x";
+	if (f1.failed || f2.failed || !f1.nv || !f2.nv) {
+		fig_fail(&ratio, "%s: no ratio without both runs", what);
+	} else {
+		double best1 = 0, best2 = 0;
+		unsigned int i;
+
+		fig_stats(&f1, &min1, &med1);
+		fig_stats(&f2, &min2, &med2);
+		for (i = 0; i < f1.nv; i++)
+			best1 = f1.v[i] > best1 ? f1.v[i] : best1;
+		for (i = 0; i < f2.nv; i++)
+			best2 = f2.v[i] > best2 ? f2.v[i] : best2;
+		ratio.v[ratio.nv++] = med1 > 0 ? med2 / med1 : 0;
+		snprintf(ratio.note, sizeof(ratio.note),
+			 "%s: median ops/s of %u readers over one; best over best %.2f",
+			 what, b->scale_threads, best1 > 0 ? best2 / best1 : 0);
+	}
+	emit(b, &ratio);
+}
+
+void run_scaling(struct bench *b)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	const uint32_t vsize = 16;
+	uint64_t n = b->scale_n;
+	struct target *noop_t = NULL;
+	unsigned int i;
+	char why[200];
+	int ret;
+
+	if (cpus < (long)b->scale_threads) {
+		skip(b, "reader scaling: %ld CPU(s) online, %u readers need as many",
+		     cpus, b->scale_threads);
+		return;
+	}
+	make_keys(b, BENCH_SEQ);
+	scale_pair(b, "scale-getppid", "-", NULL, SCALE_GETPPID, 0, vsize);
+	for (i = 0; i < b->nt; i++) {
+		struct target *t = &b->t[i];
+
+		if (t->kind != T_KDS || !t->present)
+			continue;
+		if (!noop_t) {
+			noop_t = t;
+			scale_pair(b, "scale-noop", t->name, t->path, SCALE_NOOP,
+				   0, vsize);
+		}
+		if (t->occupied)
+			continue;
+		if (cannot(b, t, n, vsize, BENCH_SEQ, why, sizeof(why))) {
+			skip(b, "reader scaling %s: %s", t->name, why);
+			continue;
+		}
+		t->count = 0;
+		ret = kds_clear(&t->dev);
+		if (!ret)
+			ret = fill(b, t, vsize, n);
+		if (ret) {
+			skip(b, "reader scaling %s: filling: %s", t->name,
+			     errtext(ret));
+			continue;
+		}
+		scale_pair(b, "scale-get-hit", t->name, t->path, SCALE_GET, n,
+			   vsize);
+		kds_clear(&t->dev);
+		t->count = 0;
 	}
 }

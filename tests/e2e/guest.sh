@@ -269,7 +269,7 @@ rmmod_after_close_works() {
 }
 
 OPT_CONF="options kds max_entries=1000 max_value_size=512
-options kds_hash bits=10 hashfn=jhash"
+options kds_hash bits=10 hashfn=hash_64"
 
 set_options() {
 	printf '# the kds end-to-end test\n%s\n' "$OPT_CONF" >/etc/modprobe.d/kds.conf
@@ -285,7 +285,7 @@ params_in_force() {
 		kds max_entries 1000
 		kds max_value_size 512
 		kds_hash bits 10
-		kds_hash hashfn jhash
+		kds_hash hashfn hash_64
 	EOF
 	return "$rc"
 }

@@ -13,6 +13,7 @@
 #include <linux/kernel.h>
 #include <linux/limits.h>
 #include <linux/module.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/string.h>
@@ -133,21 +134,29 @@ static long kds_test_bytes(struct kds_test *t)
 }
 
 /*
- * One call of ops->iter into @cap bytes of the walk buffer; the records
- * taken are appended to t->seen.  Returns how many.
+ * One step of a walk into @cap bytes of the walk buffer, as the core
+ * takes it: ops->iter again while a call spends its KDS_ITER_BUDGET on
+ * nothing (empty buckets).  The records taken are appended to t->seen.
+ * Returns how many.
  */
 static unsigned int kds_test_iter(struct kunit *test, struct kds_test *t,
 				  struct kds_iter *it, size_t cap)
 {
+	unsigned int calls = 0;
 	size_t off = 0;
 
 	it->buf = t->buf;
 	it->cap = cap;
-	it->len = 0;
-	it->need = 0;
-	it->count = 0;
 	it->records = true;
-	t->ops->iter(t->s, it);
+	do {
+		KUNIT_ASSERT_LT(test, calls++, 1U << 16);
+		it->len = 0;
+		it->need = 0;
+		it->count = 0;
+		it->steps = 0;
+		t->ops->iter(t->s, it);
+		cond_resched();
+	} while (!it->len && !it->need && !it->done);
 
 	while (off < it->len) {
 		const struct kds_rec *rec = t->buf + off;

@@ -307,6 +307,27 @@ TEST_F(cli, default_backend_is_hash)
 	close(fd);
 }
 
+/* kdsctl bench's usage errors: the same one line as kdsctl's own. */
+TEST_F(cli, bench_usage_errors_exit_2_with_one_line)
+{
+	static const char *const cases[] = {
+		"--ops=0", "--no-such-option", "--only=nosuch", "extra", "--format",
+	};
+	struct kds_run *r = &self->r;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		ASSERT_EQ(2, kds_run(r, KDSCTL, "bench", (char *)cases[i]))
+			TH_LOG("case %zu", i);
+		ASSERT_STREQ("", r->out);
+		ASSERT_EQ(1, count_lines(r->err)) TH_LOG("stderr: %s", r->err);
+		ASSERT_EQ(0, strncmp(r->err, "kdsctl: bench: ", 15))
+			TH_LOG("stderr: %s", r->err);
+		ASSERT_NE(NULL, strstr(r->err, " (try 'kdsctl bench --help')\n"))
+			TH_LOG("stderr: %s", r->err);
+	}
+}
+
 TEST_F(cli, missing_device_exits_1_naming_it)
 {
 	ASSERT_EQ(1, kds_run(&self->r, KDSCTL, "-d", "/dev/kds/nosuch", "get", "1"));

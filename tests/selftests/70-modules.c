@@ -101,7 +101,7 @@ TEST_F_TIMEOUT(modules, parameters_show_their_defaults_read_only, MOD_TIMEOUT)
 		{ "kds", "max_entries", "1048576" },
 		{ "kds", "max_value_size", "4096" },
 		{ "kds_hash", "bits", "16" },
-		{ "kds_hash", "hashfn", "hash_64" },
+		{ "kds_hash", "hashfn", "hsiphash" },
 	};
 	char buf[64], path[128];
 	struct stat st;
@@ -142,7 +142,7 @@ TEST_F_TIMEOUT(modules, kds_hash_unknown_hashfn_fails_to_load, MOD_TIMEOUT)
 	hash_load_must_fail(_metadata, self, "hashfn=nope", "hashfn");
 }
 
-TEST_F_TIMEOUT(modules, kds_hash_bits_4_with_jhash_loads_and_works, MOD_TIMEOUT)
+TEST_F_TIMEOUT(modules, kds_hash_bits_4_with_hash_64_loads_and_works, MOD_TIMEOUT)
 {
 	char buf[32];
 	__u64 v = 0;
@@ -150,9 +150,9 @@ TEST_F_TIMEOUT(modules, kds_hash_bits_4_with_jhash_loads_and_works, MOD_TIMEOUT)
 
 	ASSERT_EQ(0, kds_run(&self->r, KDS_MODPROBE, "-r", "kds_hash"));
 	ASSERT_EQ(0, kds_run(&self->r, KDS_MODPROBE, "kds_hash", "bits=4",
-			     "hashfn=jhash"));
+			     "hashfn=hash_64"));
 	ASSERT_EQ(0, kds_param("kds_hash", "hashfn", buf, sizeof(buf)));
-	ASSERT_STREQ("jhash", buf);
+	ASSERT_STREQ("hash_64", buf);
 	ASSERT_EQ(0, kds_sysfs_u64("hash", "buckets", &v));
 	ASSERT_EQ(16U, v);
 	self->fd = kds_open("hash");

@@ -868,7 +868,7 @@ static int allocations_of_load(struct __test_metadata *_metadata, int nth,
  */
 TEST_F_TIMEOUT(load, kds_hash_init_with_parameters_fails_cleanly_at_every_allocation, FAULT_TIMEOUT)
 {
-	const char *params = "bits=12 hashfn=jhash";
+	const char *params = "bits=12 hashfn=hash_64";
 	int n, ret, left, total, err, kmsg;
 	bool in_init = false;
 	char line[512];

@@ -43,7 +43,7 @@ static int load_all(struct kds_run *r, bool other)
 {
 	if (other && kds_run(r, KDS_MODPROBE, "kds", "max_value_size=65536"))
 		return -EIO;
-	if (other && kds_run(r, KDS_MODPROBE, "kds_hash", "bits=6", "hashfn=jhash"))
+	if (other && kds_run(r, KDS_MODPROBE, "kds_hash", "bits=6", "hashfn=hash_64"))
 		return -EIO;
 	return kds_run(r, KDS_MODPROBE, "-a", "kds_list", "kds_hash", "kds_rbtree",
 		       "kds_xarray", "kds_maple") ? -EIO : 0;

@@ -596,7 +596,7 @@ static inline bool kds_default_params(void)
 	if (kds_param("kds_hash", "bits", buf, sizeof(buf)) || strcmp(buf, "16"))
 		return false;
 	if (kds_param("kds_hash", "hashfn", buf, sizeof(buf)) ||
-	    strcmp(buf, "hash_64"))
+	    strcmp(buf, "hsiphash"))
 		return false;
 	return true;
 }
