@@ -54,7 +54,7 @@ struct kds_mt_entry {
  * the nodes it allocates, so each entry counts one node, which bounds what
  * the tree takes for it (a leaf holds up to 16 slots and a split leaves
  * each half at least about half full; a lone key takes two slots, itself
- * and the gap before it).  tests/selftests/81-hardening.c checks the bound
+ * and the gap before it).  tests/selftests/80-limits.c checks the bound
  * against the slab's own count.
  */
 #define KDS_MT_NODE_BYTES	sizeof(struct maple_node)

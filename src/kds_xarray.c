@@ -267,8 +267,19 @@ static int kds_xa_clear(struct kds_store *s)
 static void kds_xa_destroy(struct kds_store *s)
 {
 	struct kds_xa *x = kds_priv(s);
+	struct xa_node *node, *tmp;
 
 	kds_xa_erase_all(s, false);
+	/*
+	 * A store that failed for want of memory may have left empty nodes,
+	 * which xa_destroy() frees without telling the callback.
+	 */
+	xa_lock(&x->xa);
+	list_for_each_entry_safe(node, tmp, &x->nodes, private_list) {
+		list_del_init(&node->private_list);
+		kds_mem_uncharge(s, sizeof(*node));
+	}
+	xa_unlock(&x->xa);
 	rcu_barrier();
 	xa_destroy(&x->xa);
 	mutex_destroy(&x->lock);

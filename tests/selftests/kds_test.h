@@ -242,6 +242,18 @@ static inline long long kds_nr_entries(int fd)
 	return ret ? ret : (long long)st.entries;
 }
 
+/*
+ * Bytes the store reports (KDS_IOC_STATS): the memory its entries, values
+ * and nodes take as the kernel allocated them; or -errno.
+ */
+static inline long long kds_nr_bytes(int fd)
+{
+	struct kds_stats st;
+	int ret = kds_stats(fd, &st);
+
+	return ret ? ret : (long long)st.bytes;
+}
+
 /* ---- the text protocol ----------------------------------------------- */
 
 /* write() of @len bytes: the count written, or -errno. */
@@ -460,6 +472,21 @@ static inline int kds_param_u64(const char *mod, const char *param,
 	return kds_read_u64_file(path, val);
 }
 
+/* Field @name of /proc/meminfo, in KiB; -1 if missing. */
+static inline long long kds_meminfo_kb(const char *name)
+{
+	char buf[8192], key[64];
+	const char *p;
+
+	/* each field at the start of a line, the first one too */
+	buf[0] = '\n';
+	if (kds_read_file("/proc/meminfo", buf + 1, sizeof(buf) - 1) < 0)
+		return -1;
+	snprintf(key, sizeof(key), "\n%s:", name);
+	p = strstr(buf, key);
+	return p ? strtoll(p + strlen(key), NULL, 10) : -1;
+}
+
 /* Is module @name listed in /proc/modules? */
 static inline bool kds_module_loaded(const char *name)
 {
@@ -580,9 +607,28 @@ static inline int kds_unload_all(void)
 	return ret;
 }
 
+/*
+ * kds.max_bytes as kds sets it when loaded without it: 1/8 of the RAM.
+ * The kernel takes the RAM from totalram_pages(), which /proc/meminfo's
+ * MemTotal also shows; @pct is the tolerance, in percent, for RAM that
+ * the kernel counts differently by the time the test reads it.
+ */
+static inline bool kds_max_bytes_is_default(__u64 max_bytes, unsigned int pct)
+{
+	long long kb = kds_meminfo_kb("MemTotal");
+	__u64 eighth;
+
+	if (kb <= 0)
+		return false;
+	eighth = (__u64)kb * 1024 / 8;
+	return max_bytes * 100 >= eighth * (100 - pct) &&
+	       max_bytes * 100 <= eighth * (100 + pct);
+}
+
 /* Are kds, and kds_hash if loaded, running with default parameters? */
 static inline bool kds_default_params(void)
 {
+	__u64 max_bytes = 0;
 	char buf[64];
 
 	if (kds_param("kds", "max_entries", buf, sizeof(buf)) ||
@@ -590,6 +636,9 @@ static inline bool kds_default_params(void)
 		return false;
 	if (kds_param("kds", "max_value_size", buf, sizeof(buf)) ||
 	    strcmp(buf, "4096"))
+		return false;
+	if (kds_param_u64("kds", "max_bytes", &max_bytes) ||
+	    !kds_max_bytes_is_default(max_bytes, 2))
 		return false;
 	if (!kds_module_loaded("kds_hash"))
 		return true;
@@ -722,26 +771,6 @@ static inline bool kds_kmsg_has(int fd, const char *needle, char *line,
 		}
 	}
 	return found;
-}
-
-/* Field @name of /proc/meminfo, in KiB; -1 if missing. */
-static inline long long kds_meminfo_kb(const char *name)
-{
-	char buf[8192], key[64];
-	const char *p;
-
-	if (kds_read_file("/proc/meminfo", buf, sizeof(buf)) < 0)
-		return -1;
-	/* the first line (MemTotal) has no newline before it */
-	snprintf(key, sizeof(key), "\n%s:", name);
-	if (!strncmp(buf, key + 1, strlen(key + 1))) {
-		p = buf + strlen(key + 1);
-	} else {
-		p = strstr(buf, key);
-		if (p)
-			p += strlen(key);
-	}
-	return p ? strtoll(p, NULL, 10) : -1;
 }
 
 /*

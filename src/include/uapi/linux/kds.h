@@ -217,7 +217,8 @@ struct kds_range {
  * @size: sizeof(struct kds_stats)
  * @flags: must be 0
  * @entries: entries in the store
- * @bytes: bytes of values held
+ * @bytes: memory the store holds, as the kernel allocated it (entries,
+ *	values, structure nodes, rounded up to their slab size)
  * @puts: successful puts since load
  * @gets: gets since load (hits + misses)
  * @hits: gets that found their key
