@@ -179,15 +179,11 @@ TEST_F_TIMEOUT(fill, fill_all_five_stores_ends_in_enospc_or_enomem_without_oom, 
 	have_max_bytes = !kds_param_u64("kds", "max_bytes", &max_bytes);
 	EXPECT_TRUE(have_max_bytes)
 		TH_LOG("no /sys/module/kds/parameters/max_bytes");
-	if (have_max_bytes) {
-		/* default: 1/8 of RAM at load */
-		EXPECT_LE((__u64)total_kb * 1024 / 8 * 7 / 8, max_bytes)
+	/* default: 1/8 of RAM at load */
+	if (have_max_bytes)
+		EXPECT_TRUE(kds_max_bytes_is_default(max_bytes, 2))
 			TH_LOG("max_bytes %llu, MemTotal %lld KiB",
 			       (unsigned long long)max_bytes, total_kb);
-		EXPECT_GE((__u64)total_kb * 1024 / 8 * 9 / 8, max_bytes)
-			TH_LOG("max_bytes %llu, MemTotal %lld KiB",
-			       (unsigned long long)max_bytes, total_kb);
-	}
 	/* what the stores may take: max_bytes, or its documented default */
 	limit_kb = have_max_bytes ? (long long)(max_bytes / 1024) : total_kb / 8;
 	/*
