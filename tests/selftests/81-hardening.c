@@ -42,43 +42,10 @@ static const char *const oom_lines[] = {
 	"invoked oom-killer", "Out of memory", "page allocation failure",
 };
 
-/*
- * Read the records logged since kds_kmsg_open(): true if one holds any of
- * oom_lines (the first such record copied to @line).
- */
+/* A kernel-log record since kds_kmsg_open() holding any of oom_lines. */
 static bool kmsg_has_oom(int fd, char *line, size_t cap)
 {
-	char rec[8192];
-	bool found = false;
-	ssize_t n;
-	size_t i;
-
-	if (fd < 0)
-		return false;
-	for (;;) {
-		const char *msg;
-
-		n = read(fd, rec, sizeof(rec) - 1);
-		if (n < 0 && errno == EPIPE)
-			continue;	/* overwritten records: go on */
-		if (n <= 0)
-			break;
-		rec[n] = '\0';
-		msg = strchr(rec, ';');
-		msg = msg ? msg + 1 : rec;
-		for (i = 0; !found && i < ARRAY_SIZE(oom_lines); i++) {
-			if (strstr(msg, oom_lines[i])) {
-				size_t len = strlen(msg);
-
-				if (len >= cap)
-					len = cap - 1;
-				memcpy(line, msg, len);
-				line[len] = '\0';
-				found = true;
-			}
-		}
-	}
-	return found;
+	return kds_kmsg_has_any(fd, oom_lines, ARRAY_SIZE(oom_lines), line, cap);
 }
 
 static long long mem_available_kb(void)

@@ -740,15 +740,19 @@ static inline int kds_kmsg_open(void)
 
 /*
  * Read the records logged since kds_kmsg_open(); true if the text of one
- * contains @needle (copied to @line).
+ * contains any of the @n strings at @needles (the first such record is
+ * copied to @line).
  */
-static inline bool kds_kmsg_has(int fd, const char *needle, char *line,
-				size_t cap)
+static inline bool kds_kmsg_has_any(int fd, const char *const *needles,
+				    size_t n_needles, char *line, size_t cap)
 {
 	char rec[8192];
 	bool found = false;
 	ssize_t n;
+	size_t i;
 
+	if (fd < 0)
+		return false;
 	for (;;) {
 		const char *msg;
 
@@ -760,17 +764,26 @@ static inline bool kds_kmsg_has(int fd, const char *needle, char *line,
 		rec[n] = '\0';
 		msg = strchr(rec, ';');
 		msg = msg ? msg + 1 : rec;
-		if (!found && strstr(msg, needle)) {
-			size_t len = strlen(msg);
+		for (i = 0; !found && i < n_needles; i++) {
+			if (strstr(msg, needles[i])) {
+				size_t len = strlen(msg);
 
-			if (len >= cap)
-				len = cap - 1;
-			memcpy(line, msg, len);
-			line[len] = '\0';
-			found = true;
+				if (len >= cap)
+					len = cap - 1;
+				memcpy(line, msg, len);
+				line[len] = '\0';
+				found = true;
+			}
 		}
 	}
 	return found;
+}
+
+/* kds_kmsg_has_any() of one string. */
+static inline bool kds_kmsg_has(int fd, const char *needle, char *line,
+				size_t cap)
+{
+	return kds_kmsg_has_any(fd, &needle, 1, line, cap);
 }
 
 /*
