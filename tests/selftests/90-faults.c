@@ -233,27 +233,8 @@ static void model_del(struct model *m, __u64 key)
 }
 
 /* Does the snapshot hold exactly what the model says (in any order)? */
-static bool model_is(const struct model *m, const struct kds_snap *sn)
-{
-	long i;
-
-	if (sn->n != m->n || (long long)sn->st.entries != m->n)
-		return false;
-	for (i = 0; i < sn->n; i++) {
-		int j = model_find(m, sn->lines[i].key);
-
-		if (j < 0 || m->e[j].len != sn->lines[i].len ||
-		    memcmp(m->e[j].val, sn->lines[i].val, m->e[j].len))
-			return false;
-	}
-	return true;
-}
-
-/*
- * What a clear that failed (ENOMEM) may leave: some of the entries of
- * @m, each whole, and the counters saying so (kds_snap_check()).
- */
-static bool model_has_part(const struct model *m, const struct kds_snap *sn)
+/* Is every entry of @sn one of @m, whole, and do the counters say so? */
+static bool model_holds_all_of(const struct model *m, const struct kds_snap *sn)
 {
 	long i;
 
@@ -267,6 +248,20 @@ static bool model_has_part(const struct model *m, const struct kds_snap *sn)
 			return false;
 	}
 	return true;
+}
+
+static bool model_is(const struct model *m, const struct kds_snap *sn)
+{
+	return sn->n == m->n && model_holds_all_of(m, sn);
+}
+
+/*
+ * What a clear that failed (ENOMEM) may leave: some of the entries of
+ * @m, each whole, and the counters saying so (kds_snap_check()).
+ */
+static bool model_has_part(const struct model *m, const struct kds_snap *sn)
+{
+	return model_holds_all_of(m, sn);
 }
 
 /* The same store: same dump, byte for byte, and the same counts. */
