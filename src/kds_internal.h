@@ -75,8 +75,6 @@ void kds_debugfs_exit(void);
 void kds_debugfs_add(struct kds_store *s);
 void kds_debugfs_remove(struct kds_store *s);
 
-/* kds_text.c: the text protocol */
-void kds_text_rewind(struct kds_file *f);
 /* kds_sysfs.c: attributes of the misc device */
 extern const struct attribute_group *kds_attr_groups[];
 

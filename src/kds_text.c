@@ -5,10 +5,14 @@
  * write() takes commands, one per line: "put <key> <value>", "del <key>",
  * "clear".  read() returns a dump, one "<key> <value>\n" line per entry in
  * the backend's iteration order; lseek(fd, 0, SEEK_SET) starts it over.
+ * The state of an open file (struct kds_file) is the text protocol's: it
+ * is made at open() and freed at release() here.
  */
 #include <linux/ctype.h>
+#include <linux/fs.h>
 #include <linux/kernel.h>
 #include <linux/limits.h>
+#include <linux/miscdevice.h>
 #include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
@@ -24,11 +28,8 @@
 /* read() hands the dump out through this many bytes of stack at a time. */
 #define KDS_READ_BOUNCE		256
 
-/**
- * kds_text_rewind - start the dump of an open file over
- * @f: the open file
- */
-void kds_text_rewind(struct kds_file *f)
+/* Start the dump of an open file over. */
+static void kds_text_rewind(struct kds_file *f)
 {
 	mutex_lock(&f->lock);
 	memset(&f->it, 0, sizeof(f->it));
@@ -38,6 +39,78 @@ void kds_text_rewind(struct kds_file *f)
 	f->gen++;
 	mutex_unlock(&f->lock);
 }
+
+/**
+ * kds_open - open() of a kds device: per-file dump state
+ * @inode: the device inode
+ * @file: the new file
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int kds_open(struct inode *inode, struct file *file)
+{
+	/* misc_open() left our struct miscdevice here */
+	struct miscdevice *misc = file->private_data;
+	struct kds_file *f;
+
+	f = kzalloc(sizeof(*f), KDS_GFP);
+	if (!f)
+		return -ENOMEM;
+	f->s = container_of(misc, struct kds_store, misc);
+	mutex_init(&f->lock);
+	kds_text_rewind(f);
+	file->private_data = f;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(kds_open);
+
+/**
+ * kds_release - release() of a kds device
+ * @inode: the device inode
+ * @file: the file going away
+ *
+ * Return: 0.
+ */
+int kds_release(struct inode *inode, struct file *file)
+{
+	struct kds_file *f = file->private_data;
+
+	kvfree(f->buf);
+	kvfree(f->part);
+	mutex_destroy(&f->lock);
+	kfree(f);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(kds_release);
+
+/**
+ * kds_llseek - llseek() of a kds device
+ * @file: the file
+ * @offset: must be 0
+ * @whence: SEEK_SET rewinds the dump; SEEK_CUR tells the position
+ *
+ * The dump is a stream with one way back; nothing else has a meaning.
+ *
+ * Return: the new position, or -EINVAL.
+ */
+loff_t kds_llseek(struct file *file, loff_t offset, int whence)
+{
+	struct kds_file *f = file->private_data;
+
+	if (offset)
+		return -EINVAL;
+	switch (whence) {
+	case SEEK_SET:
+		kds_text_rewind(f);
+		file->f_pos = 0;
+		return 0;
+	case SEEK_CUR:
+		return file->f_pos;
+	default:
+		return -EINVAL;
+	}
+}
+EXPORT_SYMBOL_GPL(kds_llseek);
 
 /* Replace the (empty) line buffer by one of at least @need bytes. */
 static int kds_text_grow(struct kds_file *f, size_t need)
