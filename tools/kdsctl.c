@@ -20,13 +20,14 @@
 #include <unistd.h>
 
 #include "kdsctl_bench.h"
+#include "kdsctl_common.h"
 #include "libkds.h"
 
 #ifndef KDS_VERSION
 #error "build with -DKDS_VERSION=\"<version>\" (the Makefile does)"
 #endif
 
-#define PROG		"kdsctl"
+#define PROG		KDSCTL_PROG
 
 #define DEFAULT_BACKEND	"hash"
 
@@ -104,22 +105,6 @@ static const char help_text[] =
 "the operation, 2 on a usage error.\n";
 
 /* ---- messages ---------------------------------------------------------- */
-
-/* kdsctl's one usage-error message, for its commands and for bench. */
-int usage_error(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs(PROG ": ", stderr);
-	if (cmd)
-		fprintf(stderr, "%s: ", cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (try '" PROG "%s%s --help')\n", cmd ? " " : "",
-		cmd ? cmd : "");
-	return EXIT_USAGE;
-}
 
 /* A few errnos deserve the number or the fact that explains them. */
 static void explain(const struct ctl *ctl, int err, char *buf, size_t size)

@@ -20,22 +20,15 @@
 #include <string.h>
 
 #include "kdsctl_bench.h"
+#include "kdsctl_bench_mem.h"
+#include "kdsctl_bench_ops.h"
+#include "kdsctl_bench_opt.h"
+#include "kdsctl_bench_out.h"
+#include "kdsctl_bench_scale.h"
+#include "kdsctl_bench_target.h"
+#include "kdsctl_common.h"
 
 /* ---- plan and buffers ---------------------------------------------------- */
-
-uint64_t round_up(uint64_t v, uint64_t to)
-{
-	return (v + to - 1) / to * to;
-}
-
-/*
- * Most operations one sample of any figure takes: --ops rounded up to a
- * whole number of batches, for any batch or depth up to bmax.
- */
-static uint64_t ops_max(const struct bench *b)
-{
-	return (uint64_t)b->ops + b->bmax;
-}
 
 static int alloc_buffers(struct bench *b)
 {
@@ -73,15 +66,6 @@ static int alloc_buffers(struct bench *b)
 	return 0;
 }
 
-/* The values of a bpf batch: bmax copies of the value, back to back. */
-void fill_bvals(struct bench *b, uint32_t vsize)
-{
-	uint32_t i;
-
-	for (i = 0; i < b->bmax; i++)
-		memcpy(b->bvals + (size_t)i * vsize, b->val, vsize);
-}
-
 static void free_buffers(struct bench *b)
 {
 	free(b->keys);
@@ -94,15 +78,6 @@ static void free_buffers(struct bench *b)
 	free(b->bops);
 	free(b->bkeys);
 	free(b->bvals);
-}
-
-/* The keys of one order; the fresh and missing ones depend on N too. */
-void make_keys(struct bench *b, int order)
-{
-	uint64_t i;
-
-	for (i = 0; i < b->nmax; i++)
-		b->keys[i] = bench_key(order, b->seed, i);
 }
 
 static void make_extra_keys(struct bench *b, int order, uint64_t n)
@@ -118,38 +93,6 @@ static void make_extra_keys(struct bench *b, int order, uint64_t n)
 }
 
 /* ---- the run ------------------------------------------------------------- */
-
-/* Why @t cannot hold N keys of @vsize bytes, or NULL. */
-const char *cannot(const struct bench *b, const struct target *t,
-		   uint64_t n, uint32_t vsize, int order, char *why,
-		   size_t size)
-{
-	uint64_t extra = ops_max(b);
-
-	if (too_big(b, t->kind == T_KDS ? t->dev.api.backend : NULL, n, vsize,
-		    order, why, size))
-		return why;
-	if (t->kind != T_KDS)
-		return NULL;
-	if (vsize > t->dev.api.max_value_size) {
-		snprintf(why, size, "%u-byte values: above max_value_size %"
-			 PRIu64, vsize, (uint64_t)t->dev.api.max_value_size);
-		return why;
-	}
-	if (n + extra > t->dev.api.max_entries) {
-		snprintf(why, size, "N=%" PRIu64 " + %" PRIu64
-			 " fresh keys: above max_entries %" PRIu64, n, extra,
-			 (uint64_t)t->dev.api.max_entries);
-		return why;
-	}
-	if (!strcmp(t->dev.api.backend, "list") && n > b->list_max_n) {
-		snprintf(why, size, "N=%" PRIu64 ": above --list-max-n %"
-			 PRIu64 " (each list lookup walks the list)", n,
-			 b->list_max_n);
-		return why;
-	}
-	return NULL;
-}
 
 static uint64_t largest_n(const struct bench *b, const struct target *t,
 			  uint32_t vsize, int order)

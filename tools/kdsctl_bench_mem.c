@@ -15,7 +15,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "kdsctl_bench.h"
+#include "kdsctl_bench_mem.h"
+#include "kdsctl_bench_out.h"
 
 /* An unknown ioctl command for /dev/null (no driver claims it). */
 #define DEVNULL_CMD		_IO(KDS_TYPE, 0x3f)
@@ -79,6 +80,38 @@ const char *too_big(const struct bench *b, const char *backend,
 			 "N=%" PRIu64 " of %u-byte values needs ~%" PRIu64
 			 " MiB, more than half of MemAvailable %" PRIu64 " MiB",
 			 n, vsize, need >> 20, b->mem_avail >> 20);
+		return why;
+	}
+	return NULL;
+}
+
+/* Why @t cannot hold N keys of @vsize bytes, or NULL. */
+const char *cannot(const struct bench *b, const struct target *t,
+		   uint64_t n, uint32_t vsize, int order, char *why,
+		   size_t size)
+{
+	uint64_t extra = ops_max(b);
+
+	if (too_big(b, t->kind == T_KDS ? t->dev.api.backend : NULL, n, vsize,
+		    order, why, size))
+		return why;
+	if (t->kind != T_KDS)
+		return NULL;
+	if (vsize > t->dev.api.max_value_size) {
+		snprintf(why, size, "%u-byte values: above max_value_size %"
+			 PRIu64, vsize, (uint64_t)t->dev.api.max_value_size);
+		return why;
+	}
+	if (n + extra > t->dev.api.max_entries) {
+		snprintf(why, size, "N=%" PRIu64 " + %" PRIu64
+			 " fresh keys: above max_entries %" PRIu64, n, extra,
+			 (uint64_t)t->dev.api.max_entries);
+		return why;
+	}
+	if (!strcmp(t->dev.api.backend, "list") && n > b->list_max_n) {
+		snprintf(why, size, "N=%" PRIu64 ": above --list-max-n %"
+			 PRIu64 " (each list lookup walks the list)", n,
+			 b->list_max_n);
 		return why;
 	}
 	return NULL;

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "kdsctl_bench.h"
+#include "kdsctl_bench_ops.h"
+#include "kdsctl_bench_out.h"
+#include "kdsctl_bench_target.h"
 
 /* The @mask of group_ops() that takes all four. */
 #define ALL_OPS		((1U << NR_OPS) - 1)

@@ -11,7 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kdsctl_bench.h"
+#include "kdsctl_bench_opt.h"
+#include "kdsctl_common.h"
 
 static const char *const group_names[] = {
 	"floor", "kds", "bpf", "uring", "user", "mem", "scale",

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kdsctl_bench.h"
+#include "kdsctl_bench_out.h"
 
 /* ---- messages and output ------------------------------------------------- */
 

@@ -16,7 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kdsctl_bench.h"
+#include "kdsctl_bench_peers.h"
+#include "libkds.h"
 
 /*
  * The io_uring passthrough by number, so that uapi headers older than
@@ -432,11 +433,11 @@ static struct io_uring_sqe *uring_sqe(struct uring *u, unsigned int idx)
 	return (struct io_uring_sqe *)((char *)u->sqes + idx * size);
 }
 
-/* Fill @n SQEs with @fill and publish them; the kernel reads them later. */
+/* Fill @n SQEs with @fill_sqe and publish them; the kernel reads them later. */
 typedef void (*sqe_fill_fn)(struct io_uring_sqe *sqe, unsigned int i,
 			    void *arg);
 
-static void uring_queue(struct uring *u, unsigned int n, sqe_fill_fn fill,
+static void uring_queue(struct uring *u, unsigned int n, sqe_fill_fn fill_sqe,
 			void *arg)
 {
 	unsigned int tail = *u->sq_tail, mask = *u->sq_mask, i;
@@ -444,7 +445,7 @@ static void uring_queue(struct uring *u, unsigned int n, sqe_fill_fn fill,
 	for (i = 0; i < n; i++) {
 		unsigned int idx = (tail + i) & mask;
 
-		fill(uring_sqe(u, idx), i, arg);
+		fill_sqe(uring_sqe(u, idx), i, arg);
 		u->sq_array[idx] = idx;
 	}
 	__atomic_store_n(u->sq_tail, tail + n, __ATOMIC_RELEASE);

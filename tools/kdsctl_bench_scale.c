@@ -14,7 +14,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "kdsctl_bench.h"
+#include "kdsctl_bench_scale.h"
+#include "kdsctl_bench_mem.h"
+#include "kdsctl_bench_out.h"
+#include "kdsctl_bench_target.h"
 
 #define SCALE_MAX_THREADS	64
 /* Look at the stop flag once per this many operations. */

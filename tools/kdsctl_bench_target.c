@@ -9,7 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kdsctl_bench.h"
+#include "kdsctl_bench_target.h"
+#include "kdsctl_bench_out.h"
 
 #define KLOOP_DIR		"/sys/kernel/debug/kds"
 
