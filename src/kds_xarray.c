@@ -46,6 +46,10 @@ struct kds_xa_entry {
 /* Entries erased per lock hold by clear. */
 #define KDS_XA_CHUNK	1024
 
+/* Bytes of the most nodes one store makes: one per level of the array. */
+#define KDS_XA_STORE_NODES_MAX \
+	(DIV_ROUND_UP(BITS_PER_LONG, XA_CHUNK_SHIFT) * sizeof(struct xa_node))
+
 /**
  * struct kds_xa - the XArray of one store
  * @lock: see below
@@ -173,7 +177,17 @@ static int kds_xa_put(struct kds_store *s, u64 key, const void *val, u32 len,
 		ret = -ENOSPC;
 		goto err_unlock;
 	}
+	/*
+	 * The nodes the store may make are counted as the XArray makes
+	 * them, which cannot fail; room for the most one store can make is
+	 * held meanwhile, so that they never take the stores past
+	 * kds.max_bytes.
+	 */
+	ret = kds_mem_charge(s, KDS_XA_STORE_NODES_MAX, false);
+	if (ret)
+		goto err_forget;
 	ret = kds_xa_store(x, key, e, &was);
+	kds_mem_uncharge(s, KDS_XA_STORE_NODES_MAX);
 	if (ret)
 		goto err_forget;
 	mutex_unlock(&x->lock);
