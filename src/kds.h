@@ -39,6 +39,7 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
+#include <linux/seq_file.h>
 #include <linux/string.h>
 #include <linux/atomic.h>
 #include <linux/types.h>
@@ -143,9 +144,17 @@ struct kds_ops {
  *	to where it stopped, and the core, after giving up the CPU, calls
  *	again.
  *
- * The core starts a walk with everything zero (and @hi = U64_MAX for a
- * dump).  The backend passes to kds_iter_emit() the cursor that follows
- * each entry; the core stores it only if it accepted the entry, so an
+ * @emit: set by the frontend that walks (the text dump, KDS_IOC_RANGE):
+ *	takes one entry in its own format, or returns false when it has no
+ *	room for it.  Called by kds_iter_emit() only, in the backend's
+ *	read-side section: it may not sleep, so it only copies.
+ * @count: entries taken in this call (set by the core)
+ * @stopped: @emit refused an entry in this call (set by the core)
+ *
+ * The frontend embeds the walk in its own state, sets @emit and the
+ * cursor (everything zero, and @hi = U64_MAX for a dump) and calls
+ * kds_iter_run().  The backend passes to kds_iter_emit() the cursor that
+ * follows each entry; it is stored only if the entry was taken, so an
  * entry that did not fit is visited again by the next call.  An entry
  * that stays in the store for a whole walk is emitted exactly once.
  */
@@ -155,17 +164,13 @@ struct kds_iter {
 	u64 hi;
 	bool done;
 	u64 steps;
-	/* private to the core */
-	void *buf;
-	size_t len;
-	size_t cap;
-	size_t need;
+	bool (*emit)(struct kds_iter *it, u64 key, const void *val, u32 len);
 	u32 count;
-	bool records;
+	bool stopped;
 };
 
 /**
- * kds_iter_emit - hand one entry of a walk to the core
+ * kds_iter_emit - hand one entry of a walk to the frontend
  * @it: the walk
  * @key: the entry's key
  * @val: its value (kernel memory, stable while the backend holds it)
@@ -175,7 +180,7 @@ struct kds_iter {
  *
  * Return: true if the entry was taken (the walk may go on), false to
  * stop the walk here; the entry will be offered again next time.
- * Only memcpy: safe in atomic context.
+ * Only copies: safe in atomic context.
  */
 bool kds_iter_emit(struct kds_iter *it, u64 key, const void *val, u32 len,
 		   u64 pos, u64 pos2);
@@ -246,8 +251,6 @@ void kds_unregister(struct kds_store *s);
 /* The file operations of every kds device, implemented by the core. */
 int kds_open(struct inode *inode, struct file *file);
 int kds_release(struct inode *inode, struct file *file);
-ssize_t kds_text_read(struct file *file, char __user *ubuf, size_t count,
-		      loff_t *ppos);
 ssize_t kds_text_write(struct file *file, const char __user *ubuf,
 		       size_t count, loff_t *ppos);
 int kds_text_flush(struct file *file, fl_owner_t id);
@@ -268,7 +271,7 @@ static const struct file_operations name = {				\
 	.owner		= THIS_MODULE,					\
 	.open		= kds_open,					\
 	.release	= kds_release,					\
-	.read		= kds_text_read,				\
+	.read		= seq_read,					\
 	.write		= kds_text_write,				\
 	.flush		= kds_text_flush,				\
 	.llseek		= kds_llseek,					\

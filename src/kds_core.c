@@ -282,63 +282,29 @@ void kds_entry_free(struct kds_store *s, void *entry, size_t head)
 EXPORT_SYMBOL_GPL(kds_entry_free);
 
 /**
- * kds_iter_emit - hand one entry of a walk to the core
+ * kds_iter_emit - hand one entry of a walk to the frontend
  * @it: the walk
  * @key: the entry's key
- * @val: its value (kernel memory, stable while the backend holds it)
+ * @val: its value
  * @len: value length
  * @pos: the cursor that follows this entry
  * @pos2: second word of that cursor
  *
- * Formats the entry into the walk's buffer: a text line "<key> <value>\n"
- * for a dump, a struct kds_rec record for KDS_IOC_RANGE.  If it does not
- * fit, the walk stops here; when the buffer was still empty, the size it
- * would need is noted so that the core can grow the buffer and try again.
- * The cursor in @it moves to (@pos, @pos2) only for an entry taken.
- * Only memcpy: safe in atomic context.
+ * The frontend's @it->emit formats the entry; the cursor moves to (@pos,
+ * @pos2) only for an entry it took.
  *
- * Return: true if the entry was taken (the walk may go on), false to
- * stop the walk here; the entry will be offered again next time.
+ * Return: true if the entry was taken, false to stop the walk here.
  */
 bool kds_iter_emit(struct kds_iter *it, u64 key, const void *val, u32 len,
 		   u64 pos, u64 pos2)
 {
-	char *p = (char *)it->buf + it->len;
-	char digits[24];
-	size_t need;
-	int n = 0;
-
-	if (it->records) {
-		need = KDS_REC_SIZE(len);
-	} else {
-		n = snprintf(digits, sizeof(digits), "%llu", key);
-		need = n + 1 + (size_t)len + 1;
-	}
-	if (need > it->cap - it->len) {
-		if (!it->len)
-			it->need = need;
+	if (!it->emit(it, key, val, len)) {
+		it->stopped = true;
 		return false;
 	}
-
-	if (it->records) {
-		struct kds_rec rec = { .key = key, .value_len = len };
-
-		memcpy(p, &rec, sizeof(rec));
-		p += sizeof(rec);
-		if (len)
-			memcpy(p, val, len);
-		memset(p + len, 0, need - sizeof(rec) - len);
-	} else {
-		memcpy(p, digits, n);
-		p[n] = ' ';
-		if (len)
-			memcpy(p + n + 1, val, len);
-		p[n + 1 + len] = '\n';
-	}
-	it->len += need;
-	it->count++;
 	it->pos = pos;
 	it->pos2 = pos2;
+	it->count++;
 	return true;
 }
 EXPORT_SYMBOL_GPL(kds_iter_emit);
@@ -381,22 +347,21 @@ int kds_op_clear(struct kds_store *s)
 /**
  * kds_iter_run - one call of the backend's walk
  * @s: the store
- * @it: the walk, with its buffer set
+ * @it: the walk, with its @emit set
  *
- * Return: 0 when the call took entries, needs a larger buffer (@it->need)
- * or ended the walk; -EAGAIN when it spent its budget of steps on nothing
- * and the CPU was given up before the caller calls again; -EINTR when a
- * fatal signal came meanwhile.
+ * Return: 0 when the call took entries, stopped on one the frontend had
+ * no room for, or ended the walk; -EAGAIN when it spent its budget of
+ * steps on nothing and the CPU was given up before the caller calls
+ * again; -EINTR when a fatal signal came meanwhile.
  */
 int kds_iter_run(struct kds_store *s, struct kds_iter *it)
 {
-	it->len = 0;
-	it->need = 0;
-	it->count = 0;
 	it->steps = 0;
+	it->count = 0;
+	it->stopped = false;
 	s->ops->iter(s, it);
 	atomic64_add(it->steps, &s->walk_steps);
-	if (it->len || it->need || it->done)
+	if (it->count || it->stopped || it->done)
 		return 0;
 	cond_resched();
 	return fatal_signal_pending(current) ? -EINTR : -EAGAIN;

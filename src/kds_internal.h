@@ -9,6 +9,7 @@
 #include <linux/fs.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/seq_file.h>
 #include <linux/sysfs.h>
 #include <linux/types.h>
 
@@ -29,33 +30,33 @@ extern unsigned long kds_max_bytes;
 /**
  * struct kds_file - one open file of a kds device
  * @s: the store behind the device
- * @lock: protects every field below; taken in process context only and
- *	never held across a copy to or from user space
- * @it: the dump cursor of read()
- * @buf: dump lines taken from the store but not yet handed out
- *	(kvmalloc'd on the first read, grown for long lines)
- * @cap: bytes allocated at @buf
- * @len: bytes of lines at @buf
- * @off: bytes of @buf already handed out
- * @gen: bumped whenever @off moves or the dump rewinds, so that a reader
- *	whose copy to user space failed gives its bytes back only if no one
- *	else touched the buffer meanwhile
+ * @m: the file's seq_file (file->private_data), which hands out the dump
+ * @dump: the dump's walk; used only under @m's lock, which seq_file
+ *	holds through each read() and lseek(); the backend's read-side lock
+ *	is taken inside it, by ops->iter
+ * @lock: protects @part and @part_len; taken in process context only,
+ *	with no other lock inside it and never across a copy to or from
+ *	user space
  * @part: the unfinished line a write() left for the next (kvmalloc'd;
  *	NULL if none), applied at the latest by kds_text_flush()
  * @part_len: its bytes
  */
 struct kds_file {
 	struct kds_store *s;
-	struct mutex lock;	/* protects every field below */
-	struct kds_iter it;
-	char *buf;
-	size_t cap;
-	size_t len;
-	size_t off;
-	u64 gen;
+	struct seq_file *m;
+	struct kds_iter dump;
+	struct mutex lock;
 	char *part;
 	size_t part_len;
 };
+
+/* The struct kds_file of an open kds device. */
+static inline struct kds_file *kds_file_of(struct file *file)
+{
+	struct seq_file *m = file->private_data;
+
+	return m->private;
+}
 
 /* kds_core.c: operations on a store shared by the text and ioctl paths */
 int kds_op_put(struct kds_store *s, u64 key, const void *val, u32 len,

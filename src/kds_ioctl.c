@@ -531,17 +531,55 @@ static int kds_ioc_batch(struct kds_ucmd *ucmd)
 	return kds_ucmd_respond(ucmd);
 }
 
-/* Replace the (empty) range chunk by one of @size bytes. */
-static int kds_range_chunk(void **chunk, size_t *cap, size_t size)
+/**
+ * struct kds_range_walk - a KDS_IOC_RANGE walk: records into a kernel chunk
+ * @it: the walk
+ * @chunk: kvmalloc'd buffer of @cap bytes, copied out when a call ends
+ * @cap: its size
+ * @len: bytes of records in it
+ * @need: when the first record did not fit: the bytes it needs
+ */
+struct kds_range_walk {
+	struct kds_iter it;
+	u8 *chunk;
+	size_t cap;
+	size_t len;
+	size_t need;
+};
+
+/* kds_iter.emit of a range: one struct kds_rec record and its value. */
+static bool kds_range_emit(struct kds_iter *it, u64 key, const void *val,
+			   u32 len)
 {
-	void *p;
+	struct kds_range_walk *w = container_of(it, struct kds_range_walk, it);
+	struct kds_rec rec = { .key = key, .value_len = len };
+	size_t need = KDS_REC_SIZE(len);
+	u8 *p = w->chunk + w->len;
+
+	if (need > w->cap - w->len) {
+		if (!w->len)
+			w->need = need;
+		return false;
+	}
+	memcpy(p, &rec, sizeof(rec));
+	if (len)
+		memcpy(p + sizeof(rec), val, len);
+	memset(p + sizeof(rec) + len, 0, need - sizeof(rec) - len);
+	w->len += need;
+	return true;
+}
+
+/* Replace the (empty) chunk of @w by one of @size bytes. */
+static int kds_range_chunk(struct kds_range_walk *w, size_t size)
+{
+	u8 *p;
 
 	p = kvmalloc(size, KDS_GFP);
 	if (!p)
 		return -ENOMEM;
-	kvfree(*chunk);
-	*chunk = p;
-	*cap = size;
+	kvfree(w->chunk);
+	w->chunk = p;
+	w->cap = size;
 	return 0;
 }
 
@@ -549,11 +587,12 @@ static int kds_ioc_range(struct kds_ucmd *ucmd)
 {
 	struct kds_range *r = ucmd->cmd;
 	struct kds_store *s = ucmd->s;
-	struct kds_iter it = { .pos = r->lo, .hi = r->hi, .records = true };
+	struct kds_range_walk w = {
+		.it = { .pos = r->lo, .hi = r->hi, .emit = kds_range_emit },
+	};
 	u8 __user *ubuf = u64_to_user_ptr(r->buf);
-	void *chunk = NULL;
-	size_t cap = 0, room;
 	u32 written = 0, count = 0;
+	size_t room;
 	int ret;
 
 	if (!(s->ops->features & KDS_FEAT_RANGE))
@@ -563,49 +602,48 @@ static int kds_ioc_range(struct kds_ucmd *ucmd)
 	r->next = 0;
 
 	if (r->buf_len) {
-		ret = kds_range_chunk(&chunk, &cap,
-				      min_t(size_t, r->buf_len,
-					    KDS_RANGE_CHUNK));
+		ret = kds_range_chunk(&w, min_t(size_t, r->buf_len,
+						KDS_RANGE_CHUNK));
 		if (ret)
 			return ret;
 	}
 	for (;;) {
 		room = r->buf_len - written;
-		it.buf = chunk;
-		it.cap = min(room, cap);
-		ret = kds_iter_run(s, &it);
+		/* the chunk never takes more than the caller's buffer has left */
+		w.cap = min(room, w.cap);
+		w.len = 0;
+		w.need = 0;
+		ret = kds_iter_run(s, &w.it);
 		if (ret == -EAGAIN)
 			continue;
 		if (ret)
 			goto out_free_chunk;
 
-		if (it.len) {
-			if (copy_to_user(ubuf + written, chunk, it.len)) {
+		if (w.len) {
+			if (copy_to_user(ubuf + written, w.chunk, w.len)) {
 				ret = -EFAULT;
 				goto out_free_chunk;
 			}
-			written += it.len;
-			count += it.count;
-		} else if (!it.done) {
+			written += w.len;
+			count += w.it.count;
+		} else if (!w.it.done) {
 			/* the next record did not fit */
-			if (it.need > room) {
+			if (w.need > room) {
 				if (!count) {
 					ret = -ERANGE;
 					goto out_free_chunk;
 				}
 				r->flags |= KDS_RANGE_MORE;
-				r->next = it.pos;
+				r->next = w.it.pos;
 				break;
 			}
 			/* it fits the caller's buffer but not the chunk */
-			if (WARN_ON_ONCE(it.need <= cap))
-				break;
-			ret = kds_range_chunk(&chunk, &cap, it.need);
+			ret = kds_range_chunk(&w, w.need);
 			if (ret)
 				goto out_free_chunk;
 			continue;
 		}
-		if (it.done)
+		if (w.it.done)
 			break;
 		/* a buffer of gigabytes: let a kill in between chunks */
 		if (fatal_signal_pending(current)) {
@@ -617,7 +655,7 @@ static int kds_ioc_range(struct kds_ucmd *ucmd)
 	r->count = count;
 	ret = kds_ucmd_respond(ucmd);
 out_free_chunk:
-	kvfree(chunk);
+	kvfree(w.chunk);
 	return ret;
 }
 
@@ -727,7 +765,7 @@ static int kds_ioctl_table(struct kds_store *s, unsigned int cmd,
  */
 long kds_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
-	struct kds_file *f = file->private_data;
+	struct kds_file *f = kds_file_of(file);
 	struct kds_store *s = f->s;
 	void __user *uarg = (void __user *)arg;
 	int ret;

@@ -25,23 +25,94 @@
 
 #include "kds_internal.h"
 
-/* read() hands the dump out through this many bytes of stack at a time. */
-#define KDS_READ_BOUNCE		256
+/*
+ * The dump is a seq_file whose every record is one call of the backend's
+ * walk: as many "<key> <value>\n" lines as fit in the seq_file's buffer.
+ * The walk's cursor moves past an entry only once its line is in that
+ * buffer, and seq_file hands out what its buffer holds before it asks for
+ * more (it keeps what a failed copy to user space left), so each entry
+ * that stays in the store for the whole dump is read exactly once.  An
+ * entry whose line does not fit in an empty buffer makes seq_file retry
+ * with one twice the size.
+ */
 
-/* Start the dump of an open file over. */
-static void kds_text_rewind(struct kds_file *f)
+/* kds_iter.emit of the dump: one line, if it fits. */
+static bool kds_dump_emit(struct kds_iter *it, u64 key, const void *val,
+			  u32 len)
 {
-	mutex_lock(&f->lock);
-	memset(&f->it, 0, sizeof(f->it));
-	f->it.hi = U64_MAX;
-	f->len = 0;
-	f->off = 0;
-	f->gen++;
-	mutex_unlock(&f->lock);
+	struct kds_file *f = container_of(it, struct kds_file, dump);
+	struct seq_file *m = f->m;
+	char digits[24];
+	int n;
+
+	n = snprintf(digits, sizeof(digits), "%llu", key);
+	/*
+	 * Strictly less: seq_file takes a buffer filled to its last byte
+	 * for one that overflowed, and would drop the lines in it.
+	 */
+	if ((size_t)n + 1 + len + 1 >= m->size - m->count)
+		return false;
+	seq_write(m, digits, n);
+	seq_putc(m, ' ');
+	seq_write(m, val, len);
+	seq_putc(m, '\n');
+	return true;
 }
 
+static void *kds_dump_start(struct seq_file *m, loff_t *pos)
+{
+	struct kds_file *f = m->private;
+
+	if (!*pos) {
+		memset(&f->dump, 0, sizeof(f->dump));
+		f->dump.hi = U64_MAX;
+		f->dump.emit = kds_dump_emit;
+	}
+	return f->dump.done ? NULL : f;
+}
+
+static void *kds_dump_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	struct kds_file *f = v;
+
+	++*pos;
+	return f->dump.done ? NULL : f;
+}
+
+static void kds_dump_stop(struct seq_file *m, void *v)
+{
+}
+
+/* The next lines of the dump, as many as fit in the buffer. */
+static int kds_dump_show(struct seq_file *m, void *v)
+{
+	struct kds_file *f = v;
+	int ret;
+
+	do {
+		ret = kds_iter_run(f->s, &f->dump);
+	} while (ret == -EAGAIN);
+	if (ret)
+		return ret;
+	/*
+	 * Not even one line fitted: mark the buffer overflowed, as seq_file's
+	 * own (static) seq_set_overflow() does, and seq_file retries with one
+	 * twice the size.
+	 */
+	if (!f->dump.count && f->dump.stopped)
+		m->count = m->size;
+	return 0;
+}
+
+static const struct seq_operations kds_dump_ops = {
+	.start	= kds_dump_start,
+	.next	= kds_dump_next,
+	.stop	= kds_dump_stop,
+	.show	= kds_dump_show,
+};
+
 /**
- * kds_open - open() of a kds device: per-file dump state
+ * kds_open - open() of a kds device: per-file state
  * @inode: the device inode
  * @file: the new file
  *
@@ -52,15 +123,27 @@ int kds_open(struct inode *inode, struct file *file)
 	/* misc_open() left our struct miscdevice here */
 	struct miscdevice *misc = file->private_data;
 	struct kds_file *f;
+	int ret;
 
 	f = kzalloc(sizeof(*f), KDS_GFP);
 	if (!f)
 		return -ENOMEM;
 	f->s = container_of(misc, struct kds_store, misc);
 	mutex_init(&f->lock);
-	kds_text_rewind(f);
-	file->private_data = f;
+	file->private_data = NULL;
+	ret = seq_open(file, &kds_dump_ops);
+	if (ret)
+		goto err_free;
+	f->m = file->private_data;
+	f->m->private = f;
+	/* the dump is a stream: pread() at an offset has no meaning */
+	file->f_mode &= ~FMODE_PREAD;
 	return 0;
+
+err_free:
+	mutex_destroy(&f->lock);
+	kfree(f);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(kds_open);
 
@@ -73,13 +156,12 @@ EXPORT_SYMBOL_GPL(kds_open);
  */
 int kds_release(struct inode *inode, struct file *file)
 {
-	struct kds_file *f = file->private_data;
+	struct kds_file *f = kds_file_of(file);
 
-	kvfree(f->buf);
 	kvfree(f->part);
 	mutex_destroy(&f->lock);
 	kfree(f);
-	return 0;
+	return seq_release(inode, file);
 }
 EXPORT_SYMBOL_GPL(kds_release);
 
@@ -95,167 +177,12 @@ EXPORT_SYMBOL_GPL(kds_release);
  */
 loff_t kds_llseek(struct file *file, loff_t offset, int whence)
 {
-	struct kds_file *f = file->private_data;
-
-	if (offset)
+	if (offset || (whence != SEEK_SET && whence != SEEK_CUR))
 		return -EINVAL;
-	switch (whence) {
-	case SEEK_SET:
-		kds_text_rewind(f);
-		file->f_pos = 0;
-		return 0;
-	case SEEK_CUR:
-		return file->f_pos;
-	default:
-		return -EINVAL;
-	}
+	/* the next read, at position 0, starts the walk over */
+	return seq_lseek(file, offset, whence);
 }
 EXPORT_SYMBOL_GPL(kds_llseek);
-
-/* Replace the (empty) line buffer by one of at least @need bytes. */
-static int kds_text_grow(struct kds_file *f, size_t need)
-{
-	size_t cap = PAGE_ALIGN(need);
-	char *buf;
-
-	lockdep_assert_held(&f->lock);
-	buf = kvmalloc(cap, KDS_GFP);
-	if (!buf)
-		return -ENOMEM;
-	kvfree(f->buf);
-	f->buf = buf;
-	f->cap = cap;
-	return 0;
-}
-
-/*
- * Take the next lines of the dump into the line buffer, which is empty.
- * The backend formats them under its read-side lock; when one line alone
- * does not fit, the buffer grows here, outside that lock, and the walk
- * resumes at the same entry.  Leaves f->len at 0 at the end of the dump.
- */
-static int kds_text_fill(struct kds_file *f)
-{
-	struct kds_store *s = f->s;
-	struct kds_iter *it = &f->it;
-	int ret;
-
-	lockdep_assert_held(&f->lock);
-	f->len = 0;
-	f->off = 0;
-	if (it->done)
-		return 0;
-	if (!f->buf) {
-		ret = kds_text_grow(f, PAGE_SIZE);
-		if (ret)
-			return ret;
-	}
-	for (;;) {
-		it->buf = f->buf;
-		it->cap = f->cap;
-		ret = kds_iter_run(s, it);
-		if (ret == -EAGAIN)
-			continue;
-		if (ret)
-			return ret;
-		if (it->len || it->done)
-			break;
-		/* A backend that stops on an entry that fits is broken. */
-		if (WARN_ON_ONCE(it->need <= f->cap)) {
-			it->done = true;
-			break;
-		}
-		ret = kds_text_grow(f, it->need);
-		if (ret)
-			return ret;
-	}
-	f->len = it->len;
-	return 0;
-}
-
-/*
- * Move up to @max bytes of the dump to @dst.  Returns how many (0 at the
- * end of the dump) or -errno; *@gen identifies this take for
- * kds_text_untake().
- */
-static ssize_t kds_text_take(struct kds_file *f, char *dst, size_t max,
-			     u64 *gen)
-{
-	size_t n;
-	int ret;
-
-	mutex_lock(&f->lock);
-	if (f->off == f->len) {
-		ret = kds_text_fill(f);
-		if (ret) {
-			mutex_unlock(&f->lock);
-			return ret;
-		}
-	}
-	n = min(max, f->len - f->off);
-	if (n)
-		memcpy(dst, f->buf + f->off, n);
-	f->off += n;
-	*gen = ++f->gen;
-	mutex_unlock(&f->lock);
-	return n;
-}
-
-/*
- * Give back @n bytes that could not be copied to user space, unless the
- * buffer moved on since they were taken (another reader of the same file,
- * or a rewind).
- */
-static void kds_text_untake(struct kds_file *f, size_t n, u64 gen)
-{
-	mutex_lock(&f->lock);
-	if (f->gen == gen && f->off >= n) {
-		f->off -= n;
-		f->gen++;
-	}
-	mutex_unlock(&f->lock);
-}
-
-/**
- * kds_text_read - read() of a kds device: the dump
- * @file: the open file
- * @ubuf: user buffer
- * @count: its size
- * @ppos: file position, advanced by the bytes read
- *
- * A line taken from the store is handed out whole, across as many reads
- * as the caller needs; the per-file lock is never held while copying to
- * user space.
- *
- * Return: bytes read, 0 at the end of the dump, or -errno.
- */
-ssize_t kds_text_read(struct file *file, char __user *ubuf, size_t count,
-		      loff_t *ppos)
-{
-	struct kds_file *f = file->private_data;
-	char bounce[KDS_READ_BOUNCE];
-	size_t done = 0;
-	ssize_t n = 0;
-	u64 gen;
-
-	while (done < count) {
-		n = kds_text_take(f, bounce, min(count - done, sizeof(bounce)),
-				  &gen);
-		if (n <= 0)
-			break;
-		if (copy_to_user(ubuf + done, bounce, n)) {
-			kds_text_untake(f, n, gen);
-			n = -EFAULT;
-			break;
-		}
-		done += n;
-	}
-	if (!done)
-		return n;
-	*ppos += done;
-	return done;
-}
-EXPORT_SYMBOL_GPL(kds_text_read);
 
 /* The value of digit @c in base 10 or 16, or -1. */
 static int kds_digit(char c, int base)
@@ -417,7 +344,7 @@ static void kds_text_keep_part(struct kds_file *f, char *part, size_t len)
 ssize_t kds_text_write(struct file *file, const char __user *ubuf,
 		       size_t count, loff_t *ppos)
 {
-	struct kds_file *f = file->private_data;
+	struct kds_file *f = kds_file_of(file);
 	struct kds_store *s = f->s;
 	size_t max = KDS_TEXT_MAX_LINE(kds_max_value_size);
 	size_t fetched = 0, have, consumed = 0, pre, size;
@@ -514,7 +441,7 @@ EXPORT_SYMBOL_GPL(kds_text_write);
  */
 int kds_text_flush(struct file *file, fl_owner_t id)
 {
-	struct kds_file *f = file->private_data;
+	struct kds_file *f = kds_file_of(file);
 	size_t len;
 	char *part;
 	int ret;

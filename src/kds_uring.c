@@ -99,7 +99,7 @@ static int kds_uring_run(struct kds_store *s, struct io_uring_cmd *ioucmd,
  */
 int kds_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 {
-	struct kds_file *f = ioucmd->file->private_data;
+	struct kds_file *f = kds_file_of(ioucmd->file);
 	struct kds_store *s = f->s;
 	int ret;
 

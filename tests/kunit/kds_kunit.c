@@ -151,44 +151,81 @@ static void kds_test_clear(struct kunit *test, struct kds_test *t)
 	KUNIT_EXPECT_EQ(test, t->ops->clear(t->s), 0);
 }
 
+/**
+ * struct kds_test_walk - a walk as a frontend runs it, into the test
+ * @it: the walk
+ * @test: the test
+ * @t: its state: the entries taken are appended to t->seen
+ * @cap: bytes the frontend has room for in this call (records of
+ *	KDS_REC_SIZE() bytes, as KDS_IOC_RANGE takes them)
+ * @len: bytes taken in this call
+ * @need: when the first entry of a call did not fit: the bytes it needs
+ */
+struct kds_test_walk {
+	struct kds_iter it;
+	struct kunit *test;
+	struct kds_test *t;
+	size_t cap;
+	size_t len;
+	size_t need;
+};
+
+#define KDS_TEST_WALK(lo, hi)						\
+	{ .it = { .pos = (lo), .hi = (hi), .emit = kds_test_emit } }
+
+/* kds_iter.emit of the tests: note the entry in t->seen, if it fits. */
+static bool kds_test_emit(struct kds_iter *it, u64 key, const void *val,
+			  u32 len)
+{
+	struct kds_test_walk *w = container_of(it, struct kds_test_walk, it);
+	size_t need = KDS_REC_SIZE(len);
+	struct kds_test *t = w->t;
+	struct kds_seen *e;
+
+	if (need > w->cap - w->len) {
+		if (!w->len)
+			w->need = need;
+		return false;
+	}
+	/* in the backend's read-side section: no assertion may end the test */
+	if (t->n >= KDS_TEST_MAX_SEEN) {
+		KUNIT_FAIL(w->test, "more than %d entries seen", KDS_TEST_MAX_SEEN);
+		return false;
+	}
+	e = &t->seen[t->n++];
+	memset(e, 0, sizeof(*e));
+	e->key = key;
+	e->len = len;
+	memcpy(e->val, val, min_t(u32, len, 8));
+	w->len += need;
+	return true;
+}
+
 /*
- * One step of a walk into @cap bytes of the walk buffer, as the core
- * takes it: ops->iter again while a call spends its KDS_ITER_BUDGET on
- * nothing (empty buckets).  The records taken are appended to t->seen.
- * Returns how many.
+ * One call of a walk with room for @cap bytes, as the core makes it:
+ * ops->iter again while a call spends its KDS_ITER_BUDGET on nothing
+ * (empty buckets).  Returns how many entries it took.
  */
 static unsigned int kds_test_iter(struct kunit *test, struct kds_test *t,
-				  struct kds_iter *it, size_t cap)
+				  struct kds_test_walk *w, size_t cap)
 {
+	struct kds_iter *it = &w->it;
 	unsigned int calls = 0;
-	size_t off = 0;
 
-	it->buf = t->buf;
-	it->cap = cap;
-	it->records = true;
+	w->test = test;
+	w->t = t;
+	w->cap = cap;
 	do {
 		KUNIT_ASSERT_LT(test, calls++, 1U << 16);
-		it->len = 0;
-		it->need = 0;
+		w->len = 0;
+		w->need = 0;
 		it->count = 0;
+		it->stopped = false;
 		it->steps = 0;
 		t->ops->iter(t->s, it);
 		cond_resched();
-	} while (!it->len && !it->need && !it->done);
+	} while (!it->count && !it->stopped && !it->done);
 
-	while (off < it->len) {
-		const struct kds_rec *rec = t->buf + off;
-		struct kds_seen *e;
-
-		KUNIT_ASSERT_LT(test, t->n, KDS_TEST_MAX_SEEN);
-		e = &t->seen[t->n++];
-		memset(e, 0, sizeof(*e));
-		e->key = rec->key;
-		e->len = rec->value_len;
-		memcpy(e->val, rec + 1, min_t(u32, rec->value_len, 8));
-		off += KDS_REC_SIZE(rec->value_len);
-	}
-	KUNIT_EXPECT_EQ(test, off, it->len);
 	if (it->count == 1) {
 		t->seen[t->n - 1].pos = it->pos;
 		t->seen[t->n - 1].pos2 = it->pos2;
@@ -200,12 +237,12 @@ static unsigned int kds_test_iter(struct kunit *test, struct kds_test *t,
 static void kds_test_walk(struct kunit *test, struct kds_test *t, u64 lo,
 			  u64 hi, size_t cap)
 {
-	struct kds_iter it = { .pos = lo, .hi = hi };
+	struct kds_test_walk w = KDS_TEST_WALK(lo, hi);
 	unsigned int calls = 0;
 
 	t->n = 0;
-	while (!it.done) {
-		kds_test_iter(test, t, &it, cap);
+	while (!w.it.done) {
+		kds_test_iter(test, t, &w, cap);
 		KUNIT_ASSERT_LT(test, ++calls, KDS_TEST_MAX_SEEN + 2);
 	}
 }
@@ -493,12 +530,12 @@ static void kds_test_walk_follows_the_backends_order(struct kunit *test)
 static void kds_test_walk_of_an_empty_store_is_done_at_once(struct kunit *test)
 {
 	struct kds_test *t = test->priv;
-	struct kds_iter it = { .hi = U64_MAX };
+	struct kds_test_walk w = KDS_TEST_WALK(0, U64_MAX);
 
 	t->n = 0;
-	KUNIT_EXPECT_EQ(test, kds_test_iter(test, t, &it, KDS_TEST_BUF), 0);
-	KUNIT_EXPECT_TRUE(test, it.done);
-	KUNIT_EXPECT_EQ(test, it.len, 0);
+	KUNIT_EXPECT_EQ(test, kds_test_iter(test, t, &w, KDS_TEST_BUF), 0);
+	KUNIT_EXPECT_TRUE(test, w.it.done);
+	KUNIT_EXPECT_EQ(test, w.len, 0);
 }
 
 static void kds_test_walk_of_a_single_entry(struct kunit *test)
@@ -515,21 +552,21 @@ static void kds_test_walk_of_a_single_entry(struct kunit *test)
 static void kds_test_entry_that_does_not_fit_is_offered_again(struct kunit *test)
 {
 	struct kds_test *t = test->priv;
-	struct kds_iter it = { .hi = U64_MAX };
+	struct kds_test_walk w = KDS_TEST_WALK(0, U64_MAX);
 
 	KUNIT_EXPECT_EQ(test, kds_test_put(t, 3, "12345678"), 0);
 	t->n = 0;
 	/* too small: nothing taken, the size it needs is noted */
-	KUNIT_EXPECT_EQ(test, kds_test_iter(test, t, &it, KDS_REC_SIZE(8) - 1), 0);
-	KUNIT_EXPECT_FALSE(test, it.done);
-	KUNIT_EXPECT_EQ(test, it.need, KDS_REC_SIZE(8));
+	KUNIT_EXPECT_EQ(test, kds_test_iter(test, t, &w, KDS_REC_SIZE(8) - 1), 0);
+	KUNIT_EXPECT_FALSE(test, w.it.done);
+	KUNIT_EXPECT_EQ(test, w.need, KDS_REC_SIZE(8));
 	/* the same entry comes with room for it */
-	KUNIT_EXPECT_EQ(test, kds_test_iter(test, t, &it, KDS_REC_SIZE(8)), 1);
+	KUNIT_EXPECT_EQ(test, kds_test_iter(test, t, &w, KDS_REC_SIZE(8)), 1);
 	KUNIT_ASSERT_EQ(test, t->n, 1);
 	KUNIT_EXPECT_EQ(test, t->seen[0].key, 3);
-	if (!it.done)
-		kds_test_iter(test, t, &it, KDS_TEST_BUF);
-	KUNIT_EXPECT_TRUE(test, it.done);
+	if (!w.it.done)
+		kds_test_iter(test, t, &w, KDS_TEST_BUF);
+	KUNIT_EXPECT_TRUE(test, w.it.done);
 	KUNIT_EXPECT_EQ(test, t->n, 1);
 }
 
@@ -635,18 +672,18 @@ static void kds_test_range_at_0_and_u64_max_does_not_wrap(struct kunit *test)
 static void kds_test_deleting_the_entry_just_visited_keeps_the_walk(struct kunit *test)
 {
 	struct kds_test *t = test->priv;
-	struct kds_iter it = { .hi = U64_MAX };
+	struct kds_test_walk w = KDS_TEST_WALK(0, U64_MAX);
 	const unsigned int n = 16;
 	unsigned int i, calls = 0;
 
 	for (i = 0; i < n; i++)
 		KUNIT_ASSERT_EQ(test, kds_test_put_gen(t, kds_test_key(i + 1), 0), 0);
 	t->n = 0;
-	while (!it.done && calls++ < 2 * n) {
-		if (kds_test_iter(test, t, &it, KDS_TEST_ONE))
+	while (!w.it.done && calls++ < 2 * n) {
+		if (kds_test_iter(test, t, &w, KDS_TEST_ONE))
 			KUNIT_EXPECT_EQ(test, t->ops->del(t->s, t->seen[t->n - 1].key), 0);
 	}
-	KUNIT_EXPECT_TRUE(test, it.done);
+	KUNIT_EXPECT_TRUE(test, w.it.done);
 	KUNIT_EXPECT_EQ(test, t->n, n);
 	for (i = 0; i < n; i++)
 		KUNIT_EXPECT_EQ(test, kds_test_seen_count(t, kds_test_key(i + 1)), 1);
@@ -656,7 +693,7 @@ static void kds_test_deleting_the_entry_just_visited_keeps_the_walk(struct kunit
 static void kds_test_entries_deleted_ahead_of_the_walk_are_not_visited(struct kunit *test)
 {
 	struct kds_test *t = test->priv;
-	struct kds_iter it = { .hi = U64_MAX };
+	struct kds_test_walk w = KDS_TEST_WALK(0, U64_MAX);
 	const unsigned int n = 16;
 	unsigned int i;
 	u64 order[16];
@@ -670,11 +707,11 @@ static void kds_test_entries_deleted_ahead_of_the_walk_are_not_visited(struct ku
 
 	/* take the first entry, then delete every other one still ahead */
 	t->n = 0;
-	KUNIT_ASSERT_EQ(test, kds_test_iter(test, t, &it, KDS_TEST_ONE), 1);
+	KUNIT_ASSERT_EQ(test, kds_test_iter(test, t, &w, KDS_TEST_ONE), 1);
 	for (i = 2; i < n; i += 2)
 		KUNIT_EXPECT_EQ(test, t->ops->del(t->s, order[i]), 0);
-	while (!it.done)
-		kds_test_iter(test, t, &it, KDS_TEST_ONE);
+	while (!w.it.done)
+		kds_test_iter(test, t, &w, KDS_TEST_ONE);
 	KUNIT_ASSERT_EQ(test, t->n, n / 2 + 1);
 	for (i = 0; i < n; i++)
 		KUNIT_EXPECT_EQ(test, kds_test_seen_count(t, order[i]),
@@ -690,7 +727,7 @@ static void kds_test_entries_deleted_ahead_of_the_walk_are_not_visited(struct ku
 static void kds_test_stable_entries_are_visited_once_during_churn(struct kunit *test)
 {
 	struct kds_test *t = test->priv;
-	struct kds_iter it = { .hi = U64_MAX };
+	struct kds_test_walk w = KDS_TEST_WALK(0, U64_MAX);
 	const unsigned int stable = 48, churn = 48;
 	unsigned int i, calls = 0;
 	u64 rng = 5;
@@ -698,12 +735,12 @@ static void kds_test_stable_entries_are_visited_once_during_churn(struct kunit *
 	for (i = 0; i < stable + churn; i++)
 		KUNIT_ASSERT_EQ(test, kds_test_put_gen(t, kds_test_key(i), 0), 0);
 	t->n = 0;
-	while (!it.done) {
+	while (!w.it.done) {
 		u64 r = kds_test_rand(&rng);
 		u64 ck = kds_test_key(stable + r % churn);
 		u64 sk = kds_test_key((r >> 16) % stable);
 
-		kds_test_iter(test, t, &it, KDS_TEST_ONE);
+		kds_test_iter(test, t, &w, KDS_TEST_ONE);
 		KUNIT_ASSERT_LT(test, ++calls, 4 * (stable + churn));
 		if ((r >> 32) & 1)
 			t->ops->del(t->s, ck);
@@ -722,7 +759,7 @@ static void kds_test_stable_entries_are_visited_once_during_churn(struct kunit *
 static void kds_test_walk_resumes_after_a_replace_of_the_next_entry(struct kunit *test)
 {
 	struct kds_test *t = test->priv;
-	struct kds_iter it = { .hi = U64_MAX };
+	struct kds_test_walk w = KDS_TEST_WALK(0, U64_MAX);
 	u64 order[3];
 	unsigned int i;
 
@@ -732,10 +769,10 @@ static void kds_test_walk_resumes_after_a_replace_of_the_next_entry(struct kunit
 	for (i = 0; i < 3; i++)
 		order[i] = t->seen[i].key;
 	t->n = 0;
-	KUNIT_ASSERT_EQ(test, kds_test_iter(test, t, &it, KDS_TEST_ONE), 1);
+	KUNIT_ASSERT_EQ(test, kds_test_iter(test, t, &w, KDS_TEST_ONE), 1);
 	KUNIT_EXPECT_EQ(test, kds_test_put_gen(t, order[1], 9), 0);
-	while (!it.done)
-		kds_test_iter(test, t, &it, KDS_TEST_ONE);
+	while (!w.it.done)
+		kds_test_iter(test, t, &w, KDS_TEST_ONE);
 	KUNIT_ASSERT_EQ(test, t->n, 3);
 	KUNIT_EXPECT_EQ(test, t->seen[1].key, order[1]);
 	KUNIT_EXPECT_EQ(test, t->seen[1].val[1], '9');
