@@ -27,6 +27,7 @@
 #include <linux/kernel.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
+#include <linux/lockdep.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -45,14 +46,16 @@
  * struct kds_kloop - the loop file of one store
  * @s: the store
  * @dir: /sys/kernel/debug/kds/<name>
- * @lock: protects @answer and @len, and runs one loop at a time
+ * @lock: protects @answer and @len, and runs one loop at a time.  It is
+ *	held around the backend's ops: order kl->lock, then the backend's
+ *	own locks; nothing else takes it.  A mutex, so the ops may sleep.
  * @answer: the result line of the last loop
  * @len: its length
  */
 struct kds_kloop {
 	struct kds_store *s;
 	struct dentry *dir;
-	struct mutex lock;	/* protects answer, len; one loop at a time */
+	struct mutex lock;	/* answer, len; one loop at a time */
 	char answer[96];
 	size_t len;
 };
@@ -127,6 +130,7 @@ static int kds_kloop_run(struct kds_store *s, const struct kds_kloop_req *r,
 	void *buf;
 	int ret = 0;
 
+	lockdep_assert_held(&s->kloop->lock);
 	buf = kvmalloc(max(cap, 1U), GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;

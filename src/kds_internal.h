@@ -45,7 +45,7 @@ struct kds_file {
 	struct kds_store *s;
 	struct seq_file *m;
 	struct kds_iter dump;
-	struct mutex lock;
+	struct mutex lock;	/* part, part_len */
 	char *part;
 	size_t part_len;
 };

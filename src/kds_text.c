@@ -5,6 +5,8 @@
  * write() takes commands, one per line: "put <key> <value>", "del <key>",
  * "clear".  read() returns a dump, one "<key> <value>\n" line per entry in
  * the backend's iteration order; lseek(fd, 0, SEEK_SET) starts it over.
+ * The device is a stream: pread() and pwrite() fail with ESPIPE, and
+ * lseek() to any other place with EINVAL.
  * The state of an open file (struct kds_file) is the text protocol's: it
  * is made at open() and freed at release() here.
  */
@@ -136,7 +138,10 @@ int kds_open(struct inode *inode, struct file *file)
 		goto err_free;
 	f->m = file->private_data;
 	f->m->private = f;
-	/* the dump is a stream: pread() at an offset has no meaning */
+	/*
+	 * A stream: an offset means nothing to the dump or to commands.
+	 * seq_open() already took pwrite() away.
+	 */
 	file->f_mode &= ~FMODE_PREAD;
 	return 0;
 

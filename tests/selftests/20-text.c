@@ -933,6 +933,28 @@ TEST_F(text, dump_reads_eof_at_the_end_and_lseek_rewinds)
 	ASSERT_NE(NULL, strstr(second, "3 three\n"));
 }
 
+TEST_F(text, device_is_a_stream_pread_pwrite_espipe_lseek_only_rewinds)
+{
+	char buf[64];
+
+	TEXT_OK("put 1 one\n");
+	ASSERT_EQ(-1, pwrite(self->fd, "put 2 two\n", 10, 0));
+	ASSERT_EQ(ESPIPE, errno);
+	ASSERT_EQ(-1, pread(self->fd, buf, sizeof(buf), 0));
+	ASSERT_EQ(ESPIPE, errno);
+	ASSERT_EQ(-1, pread(self->fd, buf, sizeof(buf), 4));
+	ASSERT_EQ(ESPIPE, errno);
+	ASSERT_EQ(-1, lseek(self->fd, 4, SEEK_SET));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, lseek(self->fd, 0, SEEK_END));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(6, read(self->fd, buf, sizeof(buf)));
+	ASSERT_EQ(6, lseek(self->fd, 0, SEEK_CUR));
+	ASSERT_EQ(0, lseek(self->fd, 0, SEEK_SET));
+	ASSERT_EQ(6, read(self->fd, buf, sizeof(buf)));
+	ASSERT_EQ(0, memcmp(buf, "1 one\n", 6));
+}
+
 TEST_F(text, dump_read_in_small_pieces_equals_one_read)
 {
 	static char whole[16384], bytes[16384], odd[16384];
