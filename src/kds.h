@@ -17,13 +17,13 @@
  *    RCU or a spinlock: they must not sleep, so they only memcpy.
  *  - put allocates its entry with kds_entry_new() before taking its
  *    write lock (the memory is charged to the caller's memory cgroup and
- *    counted against kds.max_bytes), and frees it with kds_entry_free()
+ *    counted against kds.max_bytes), looks its key up under that lock and
+ *    lets kds_put_admit() decide (KDS_PUT_NOREPLACE, kds.max_entries)
+ *    before it links the entry; it frees the entry with kds_entry_free()
  *    if it is not used.  Every entry ends with a struct kds_value.
- *  - A new key is admitted only through kds_store_admit(), which
- *    enforces kds.max_entries; every entry that leaves the store goes
- *    through kds_store_forget(), and its memory through kds_entry_free(),
- *    or kds_entry_uncharge() at unlink then kds_entry_release() after a
- *    grace period.
+ *  - Every entry that leaves the store goes through kds_store_forget(),
+ *    and its memory through kds_entry_free(), or kds_entry_free_rcu()
+ *    where readers may still see it.
  *  - Memory a structure allocates itself (xarray and maple nodes) is
  *    counted with kds_mem_charge() and kds_mem_uncharge().
  *  - Loops over user-chosen data are bounded: a walk stops after
@@ -96,8 +96,8 @@ struct kds_shape {
  *	gone, with no caller left.
  * @put: insert @key with a copy of @len bytes at @val, or replace its
  *	value.  With KDS_PUT_NOREPLACE in @flags, -EEXIST if present.
- *	Returns 0, -ENOSPC (kds_store_admit() said no), -EEXIST or -ENOMEM,
- *	and leaves the store unchanged on error.
+ *	Returns 0, -ENOSPC (kds.max_bytes or kds.max_entries), -EEXIST or
+ *	-ENOMEM, and leaves the store unchanged on error.
  * @get: copy @key's value to @buf if it fits in @cap bytes (a longer one
  *	is not copied at all) and return the value length, or -ENOENT;
  *	kds_value_out() does it.
@@ -209,7 +209,7 @@ struct kds_pcpu_stats {
  * struct kds_store - one backend's store and its device
  * @ops: the backend
  * @priv: the backend's structure (kds_set_priv())
- * @nr_entries: entries in the store; raised only by kds_store_admit()
+ * @nr_entries: entries in the store; raised only by kds_put_admit()
  * @nr_bytes: bytes the store holds as the kernel allocated them: entries,
  *	values and structure nodes, rounded up to their slab size
  * @walk_steps: steps of every walk so far (struct kds_iter), for debugfs
@@ -306,6 +306,8 @@ module_exit(ops##_module_exit)
  * struct kds_value - a value as an entry holds it
  * @len: bytes of the value
  * @apart: the bytes are in an allocation of their own, at @ext
+ * @head: bytes of the entry before this struct (kds_entry_new()'s @head),
+ *	by which kds_entry_free_rcu()'s callback finds the entry
  * @ext: the bytes, when @apart
  * @data: the bytes, when not @apart
  *
@@ -317,6 +319,7 @@ module_exit(ops##_module_exit)
 struct kds_value {
 	u32 len;
 	bool apart;
+	u16 head;
 	union {
 		u8 *ext;
 		DECLARE_FLEX_ARRAY(u8, data);
@@ -347,13 +350,12 @@ static inline long kds_value_out(void *buf, u32 cap, const struct kds_value *v)
 	return v->len;
 }
 
-bool kds_store_admit(struct kds_store *s);
+int kds_put_admit(struct kds_store *s, const void *old, u32 flags);
 void kds_store_forget(struct kds_store *s);
 void *kds_entry_new(struct kds_store *s, size_t head, const void *val,
 		    u32 len);
 void kds_entry_free(struct kds_store *s, void *entry, size_t head);
-void kds_entry_uncharge(struct kds_store *s, const void *entry, size_t head);
-void kds_entry_release(void *entry, size_t head);
+void kds_entry_free_rcu(struct kds_store *s, void *entry, size_t head);
 int kds_mem_charge(struct kds_store *s, long bytes, bool force);
 void kds_mem_uncharge(struct kds_store *s, long bytes);
 

@@ -20,6 +20,7 @@
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -51,28 +52,37 @@ MODULE_PARM_DESC(max_bytes,
 static atomic_long_t kds_bytes_held = ATOMIC_LONG_INIT(0);
 
 /**
- * kds_store_admit - admit one new entry into a store
+ * kds_put_admit - decide a put once its backend has looked the key up
  * @s: the store
+ * @old: the entry that holds the key now, or NULL
+ * @flags: the put's KDS_PUT_* flags
  *
- * Raises the entry count unless the store already holds kds.max_entries,
- * exactly even when writers on several CPUs race.  A backend calls it
- * under its write lock, after it found the key absent.
+ * The backend calls it under its write lock, between its lookup and its
+ * link, so that no other writer comes in between.  A new key raises the
+ * entry count unless the store already holds kds.max_entries, exactly
+ * even when writers on several CPUs race; a backend that then fails to
+ * link the entry undoes that with kds_store_forget().
  *
- * Return: true if the entry was admitted, false if the store is full
- * (the backend then fails the put with -ENOSPC).
+ * Return: 0 to go on (replace @old, or link the new key), -EEXIST
+ * (KDS_PUT_NOREPLACE and the key is there) or -ENOSPC (the store is full).
  */
-bool kds_store_admit(struct kds_store *s)
+int kds_put_admit(struct kds_store *s, const void *old, u32 flags)
 {
-	return atomic_long_add_unless(&s->nr_entries, 1, kds_max_entries);
+	if (old)
+		return flags & KDS_PUT_NOREPLACE ? -EEXIST : 0;
+	if (!atomic_long_add_unless(&s->nr_entries, 1, kds_max_entries))
+		return -ENOSPC;
+	return 0;
 }
-EXPORT_SYMBOL_GPL(kds_store_admit);
+EXPORT_SYMBOL_GPL(kds_put_admit);
 
 /**
  * kds_store_forget - account one entry that left a store
  * @s: the store
  *
- * The reverse of kds_store_admit(), for every entry that leaves the store
- * (delete, clear, destroy).
+ * The reverse of kds_put_admit() for a new key, for every entry that
+ * leaves the store (delete, clear, destroy) and for a new key the backend
+ * could not link.
  */
 void kds_store_forget(struct kds_store *s)
 {
@@ -220,6 +230,7 @@ void *kds_entry_new(struct kds_store *s, size_t head, const void *val,
 	v = kds_entry_value(entry, head);
 	v->len = len;
 	v->apart = apart;
+	v->head = head;
 	if (apart)
 		v->ext = ext;
 	memcpy(apart ? ext : v->data, val, len);
@@ -233,30 +244,17 @@ err_uncharge:
 }
 EXPORT_SYMBOL_GPL(kds_entry_new);
 
-/**
- * kds_entry_uncharge - stop counting an entry's memory
- * @s: the store
- * @entry: an entry from kds_entry_new(), just unlinked
- * @head: as given to kds_entry_new()
- *
- * For an entry freed after an RCU grace period with kds_entry_release().
- */
-void kds_entry_uncharge(struct kds_store *s, const void *entry, size_t head)
+/* Stop counting the memory of an entry from kds_entry_new(). */
+static void kds_entry_uncharge(struct kds_store *s, const void *entry,
+			       size_t head)
 {
 	const struct kds_value *v = kds_entry_value(entry, head);
 
 	kds_mem_uncharge(s, kds_entry_bytes(head, v->len, v->apart));
 }
-EXPORT_SYMBOL_GPL(kds_entry_uncharge);
 
-/**
- * kds_entry_release - free an entry whose memory is no longer counted
- * @entry: an entry from kds_entry_new(), after kds_entry_uncharge()
- * @head: as given to kds_entry_new()
- *
- * Safe in an RCU callback.
- */
-void kds_entry_release(void *entry, size_t head)
+/* Free an entry whose memory is no longer counted; safe in RCU callbacks. */
+static void kds_entry_release(void *entry, size_t head)
 {
 	struct kds_value *v = kds_entry_value(entry, head);
 
@@ -264,7 +262,6 @@ void kds_entry_release(void *entry, size_t head)
 		kvfree(v->ext);
 	kvfree(entry);
 }
-EXPORT_SYMBOL_GPL(kds_entry_release);
 
 /**
  * kds_entry_free - free an entry no reader can see, and stop counting it
@@ -280,6 +277,39 @@ void kds_entry_free(struct kds_store *s, void *entry, size_t head)
 	kds_entry_release(entry, head);
 }
 EXPORT_SYMBOL_GPL(kds_entry_free);
+
+/*
+ * The RCU callback of kds_entry_free_rcu(): the entry's struct rcu_head
+ * is followed by its struct kds_value, which tells where the entry starts.
+ */
+static void kds_entry_free_rcu_cb(struct rcu_head *rcu)
+{
+	struct kds_value *v = (struct kds_value *)(rcu + 1);
+
+	kds_entry_release((u8 *)v - v->head, v->head);
+}
+
+/**
+ * kds_entry_free_rcu - free an unlinked entry once no reader can see it
+ * @s: the store
+ * @entry: an entry from kds_entry_new(), unlinked; or NULL
+ * @head: as given to kds_entry_new()
+ *
+ * For the backends whose readers walk under rcu_read_lock(): the entry's
+ * memory stops counting now, and it is freed after a grace period, by a
+ * callback of the core (kds_unregister() waits for those).  The entry must
+ * have a struct rcu_head right before its struct kds_value.  Takes no
+ * lock and allocates nothing: safe under a spinlock.
+ */
+void kds_entry_free_rcu(struct kds_store *s, void *entry, size_t head)
+{
+	if (!entry)
+		return;
+	kds_entry_uncharge(s, entry, head);
+	call_rcu((struct rcu_head *)kds_entry_value(entry, head) - 1,
+		 kds_entry_free_rcu_cb);
+}
+EXPORT_SYMBOL_GPL(kds_entry_free_rcu);
 
 /**
  * kds_iter_emit - hand one entry of a walk to the frontend
@@ -519,13 +549,17 @@ EXPORT_SYMBOL_GPL(kds_register);
  *
  * Called from the backend's module exit: no file of the device is open
  * (each would hold a reference on the backend module), so nobody can be
- * inside the store.  Undoes kds_register() in reverse order.
+ * inside the store.  Undoes kds_register() in reverse order, and waits
+ * for the entries that wait for a grace period (kds_entry_free_rcu()):
+ * once a backend's module is gone, so is all of its memory, and the
+ * core's callback has no call left to make.
  */
 void kds_unregister(struct kds_store *s)
 {
 	kds_debugfs_remove(s);
 	misc_deregister(&s->misc);
 	s->ops->destroy(s);
+	rcu_barrier();
 	free_percpu(s->stats);
 	kfree(s);
 }

@@ -19,8 +19,8 @@
  *
  * Readers (get, iter, shape) take no lock: they walk a chain under
  * rcu_read_lock() and only memcpy.  Writers are serialised by one spinlock
- * and free what they unlink with kvfree_rcu() or call_rcu(), after every
- * reader that could still see it has left its read-side section.
+ * and free what they unlink with kds_entry_free_rcu(), after every reader
+ * that could still see it has left its read-side section.
  *
  * Each chain is kept in ascending key order.  A lookup stops at the first
  * larger key; a walk visits bucket after bucket and emits the entries of
@@ -68,18 +68,19 @@ MODULE_PARM_DESC(hashfn,
 /**
  * struct kds_hash_entry - one key and its value
  * @node: link on its bucket's chain
- * @rcu: for freeing once unlinked
  * @key: the key
+ * @rcu: for freeing once unlinked (kds_entry_free_rcu(): right before @val)
  * @val: the value (kds_entry_new())
  */
 struct kds_hash_entry {
 	struct hlist_node node;
-	struct rcu_head rcu;
 	u64 key;
+	struct rcu_head rcu;
 	struct kds_value val;
 };
 
 #define KDS_HASH_HEAD	offsetof(struct kds_hash_entry, val)
+static_assert(offsetofend(struct kds_hash_entry, rcu) == KDS_HASH_HEAD);
 
 /**
  * struct kds_hash - the hash table of one store
@@ -156,24 +157,6 @@ static u32 kds_hash_nr_buckets(const struct kds_hash *h)
 static const u8 *kds_hash_value(const struct kds_hash_entry *e)
 {
 	return kds_value_bytes(&e->val);
-}
-
-static void kds_hash_entry_free_rcu(struct rcu_head *rcu)
-{
-	kds_entry_release(container_of(rcu, struct kds_hash_entry, rcu),
-			  KDS_HASH_HEAD);
-}
-
-/*
- * Free an unlinked entry once every reader that could still see it has
- * left its read-side section; its memory stops counting now.  The
- * callback is this module's: kds_hash_destroy() waits for those with
- * rcu_barrier().
- */
-static void kds_hash_entry_free(struct kds_store *s, struct kds_hash_entry *e)
-{
-	kds_entry_uncharge(s, e, KDS_HASH_HEAD);
-	call_rcu(&e->rcu, kds_hash_entry_free_rcu);
 }
 
 /*
@@ -285,29 +268,21 @@ static int kds_hash_put(struct kds_store *s, u64 key, const void *val,
 
 	spin_lock(&h->lock);
 	old = kds_hash_find_locked(h, head, key, &prev);
-	if (old) {
-		if (flags & KDS_PUT_NOREPLACE) {
-			ret = -EEXIST;
-			goto err_unlock;
-		}
-		/* A reader on this chain sees either the old or the new. */
+	ret = kds_put_admit(s, old, flags);
+	if (ret)
+		goto unlock;
+	if (old)	/* a reader on this chain sees either the old or the new */
 		hlist_replace_rcu(&old->node, &e->node);
-	} else {
-		if (!kds_store_admit(s)) {
-			ret = -ENOSPC;
-			goto err_unlock;
-		}
+	else
 		kds_hash_link(h, head, e, prev);
-	}
+unlock:
 	spin_unlock(&h->lock);
 
-	if (old)
-		kds_hash_entry_free(s, old);
-	return 0;
-
-err_unlock:
-	spin_unlock(&h->lock);
-	kds_entry_free(s, e, KDS_HASH_HEAD);
+	/* the new entry, on error, no reader saw: the old one, some may have */
+	if (ret)
+		kds_entry_free(s, e, KDS_HASH_HEAD);
+	else
+		kds_entry_free_rcu(s, old, KDS_HASH_HEAD);
 	return ret;
 }
 
@@ -355,10 +330,8 @@ static int kds_hash_del(struct kds_store *s, u64 key)
 	}
 	spin_unlock(&h->lock);
 
-	if (!e)
-		return -ENOENT;
-	kds_hash_entry_free(s, e);
-	return 0;
+	kds_entry_free_rcu(s, e, KDS_HASH_HEAD);
+	return e ? 0 : -ENOENT;
 }
 
 static void kds_hash_empty_bucket(struct kds_store *s, struct kds_hash *h,
@@ -372,7 +345,7 @@ static void kds_hash_empty_bucket(struct kds_store *s, struct kds_hash *h,
 	hlist_for_each_entry_safe(e, tmp, head, node) {
 		kds_hash_unlink(h, head, e);
 		kds_store_forget(s);
-		kds_hash_entry_free(s, e);
+		kds_entry_free_rcu(s, e, KDS_HASH_HEAD);
 	}
 }
 
@@ -399,15 +372,14 @@ static int kds_hash_clear(struct kds_store *s)
 }
 
 /*
- * No caller is left.  An entry whose value is kept apart is freed by a
- * callback of this module: wait for those before the module text goes.
+ * No caller is left.  The entries still waiting for a grace period need
+ * neither the table nor this module: kds_unregister() waits for them.
  */
 static void kds_hash_destroy(struct kds_store *s)
 {
 	struct kds_hash *h = kds_priv(s);
 
 	kds_hash_clear(s);
-	rcu_barrier();
 	kvfree(h->buckets);
 	kfree(h);
 }

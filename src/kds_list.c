@@ -100,31 +100,23 @@ static int kds_list_put(struct kds_store *s, u64 key, const void *val,
 
 	down_write(&l->lock);
 	old = kds_list_find(l, key);
+	ret = kds_put_admit(s, old, flags);
+	if (ret)
+		goto unlock;
 	if (old) {
-		if (flags & KDS_PUT_NOREPLACE) {
-			ret = -EEXIST;
-			goto err_unlock;
-		}
 		/* Same place in insertion order, same cursor position. */
 		e->seq = old->seq;
 		list_replace(&old->node, &e->node);
 	} else {
-		if (!kds_store_admit(s)) {
-			ret = -ENOSPC;
-			goto err_unlock;
-		}
 		e->seq = l->next_seq++;
 		list_add_tail(&e->node, &l->head);
 		WRITE_ONCE(l->length, l->length + 1);
 	}
+unlock:
 	up_write(&l->lock);
 
-	kds_entry_free(s, old, KDS_LIST_HEAD);
-	return 0;
-
-err_unlock:
-	up_write(&l->lock);
-	kds_entry_free(s, e, KDS_LIST_HEAD);
+	/* the entry not on the list: the new one on error, else the old */
+	kds_entry_free(s, ret ? e : old, KDS_LIST_HEAD);
 	return ret;
 }
 
@@ -156,10 +148,8 @@ static int kds_list_del(struct kds_store *s, u64 key)
 	}
 	up_write(&l->lock);
 
-	if (!e)
-		return -ENOENT;
 	kds_entry_free(s, e, KDS_LIST_HEAD);
-	return 0;
+	return e ? 0 : -ENOENT;
 }
 
 /* Detach the whole list under the lock, free it outside. */

@@ -37,17 +37,18 @@
 
 /**
  * struct kds_mt_entry - one key and its value
- * @rcu: for freeing once erased
  * @key: the key (the one index of its range)
+ * @rcu: for freeing once erased (kds_entry_free_rcu(): right before @val)
  * @val: the value (kds_entry_new())
  */
 struct kds_mt_entry {
-	struct rcu_head rcu;
 	u64 key;
+	struct rcu_head rcu;
 	struct kds_value val;
 };
 
 #define KDS_MT_HEAD	offsetof(struct kds_mt_entry, val)
+static_assert(offsetofend(struct kds_mt_entry, rcu) == KDS_MT_HEAD);
 
 /*
  * The tree's nodes, counted in the store's bytes: the tree says nothing of
@@ -82,19 +83,11 @@ struct kds_mt {
 	struct maple_tree mt;
 };
 
-static void kds_mt_entry_free_rcu(struct rcu_head *rcu)
-{
-	kds_entry_release(container_of(rcu, struct kds_mt_entry, rcu),
-			  KDS_MT_HEAD);
-}
-
-/* An entry erased from the tree leaves the store: uncount, free later. */
-static void kds_mt_entry_gone(struct kds_store *s, struct kds_mt_entry *e)
+/* An entry left the tree: it no longer counts, nor does the node for it. */
+static void kds_mt_forget(struct kds_store *s)
 {
 	kds_store_forget(s);
 	kds_mem_uncharge(s, KDS_MT_NODE_BYTES);
-	kds_entry_uncharge(s, e, KDS_MT_HEAD);
-	call_rcu(&e->rcu, kds_mt_entry_free_rcu);
 }
 
 static int kds_mt_init(struct kds_store *s)
@@ -128,42 +121,30 @@ static int kds_mt_put(struct kds_store *s, u64 key, const void *val, u32 len,
 	mutex_lock(&m->lock);
 	/* Stable under @lock: only writers remove entries. */
 	old = mtree_load(&m->mt, key);
+	ret = kds_put_admit(s, old, flags);
+	if (ret)
+		goto unlock;
 	if (old) {
-		if (flags & KDS_PUT_NOREPLACE) {
-			ret = -EEXIST;
-			goto err_unlock;
-		}
 		/* In RCU mode even an overwrite may allocate: it may fail. */
 		ret = mtree_store(&m->mt, key, e, KDS_GFP);
-		if (ret)
-			goto err_unlock;
-	} else {
-		if (!kds_store_admit(s)) {
-			ret = -ENOSPC;
-			goto err_unlock;
-		}
-		ret = kds_mem_charge(s, KDS_MT_NODE_BYTES, false);
-		if (ret)
-			goto err_forget;
-		ret = mtree_insert(&m->mt, key, e, KDS_GFP);
-		if (ret)
-			goto err_uncharge;
+		goto unlock;
 	}
+	ret = kds_mem_charge(s, KDS_MT_NODE_BYTES, false);
+	if (ret) {
+		kds_store_forget(s);
+		goto unlock;
+	}
+	ret = mtree_insert(&m->mt, key, e, KDS_GFP);
+	if (ret)
+		kds_mt_forget(s);
+unlock:
 	mutex_unlock(&m->lock);
 
-	if (old) {
-		kds_entry_uncharge(s, old, KDS_MT_HEAD);
-		call_rcu(&old->rcu, kds_mt_entry_free_rcu);
-	}
-	return 0;
-
-err_uncharge:
-	kds_mem_uncharge(s, KDS_MT_NODE_BYTES);
-err_forget:
-	kds_store_forget(s);
-err_unlock:
-	mutex_unlock(&m->lock);
-	kds_entry_free(s, e, KDS_MT_HEAD);
+	/* the new entry, on error, no reader saw: the old one, some may have */
+	if (ret)
+		kds_entry_free(s, e, KDS_MT_HEAD);
+	else
+		kds_entry_free_rcu(s, old, KDS_MT_HEAD);
 	return ret;
 }
 
@@ -190,19 +171,13 @@ static int kds_mt_del(struct kds_store *s, u64 key)
 
 	mutex_lock(&m->lock);
 	e = mtree_load(&m->mt, key);
-	if (!e) {
-		ret = -ENOENT;
-		goto unlock;
-	}
-	ret = mtree_store(&m->mt, key, NULL, KDS_GFP);
-	if (ret)
-		goto unlock;
-	kds_mt_entry_gone(s, e);
+	ret = e ? mtree_store(&m->mt, key, NULL, KDS_GFP) : -ENOENT;
+	if (!ret)
+		kds_mt_forget(s);
 	mutex_unlock(&m->lock);
-	return 0;
 
-unlock:
-	mutex_unlock(&m->lock);
+	if (!ret)
+		kds_entry_free_rcu(s, e, KDS_MT_HEAD);
 	return ret;
 }
 
@@ -232,7 +207,8 @@ static int kds_mt_clear(struct kds_store *s)
 			ret = mtree_store(&m->mt, e->key, NULL, KDS_GFP);
 			if (ret)
 				break;
-			kds_mt_entry_gone(s, e);
+			kds_mt_forget(s);
+			kds_entry_free_rcu(s, e, KDS_MT_HEAD);
 		}
 		mutex_unlock(&m->lock);
 		cond_resched();
@@ -245,8 +221,9 @@ static int kds_mt_clear(struct kds_store *s)
 /*
  * No caller is left, so no reader either: the entries are freed where
  * they are, without erasing them (which would allocate), then the tree's
- * nodes, at once.  Entries erased earlier are freed by a callback of this
- * module: wait for those before the module text goes.
+ * nodes, at once.  The entries erased earlier that still wait for a grace
+ * period need neither the tree nor this module: kds_unregister() waits
+ * for them.
  */
 static void kds_mt_destroy(struct kds_store *s)
 {
@@ -255,14 +232,12 @@ static void kds_mt_destroy(struct kds_store *s)
 	unsigned long index = 0;
 
 	mt_for_each(&m->mt, e, index, ULONG_MAX) {
-		kds_store_forget(s);
-		kds_mem_uncharge(s, KDS_MT_NODE_BYTES);
+		kds_mt_forget(s);
 		kds_entry_free(s, e, KDS_MT_HEAD);
 		cond_resched();
 	}
 	mt_clear_in_rcu(&m->mt);
 	mtree_destroy(&m->mt);
-	rcu_barrier();
 	mutex_destroy(&m->lock);
 	kfree(m);
 }

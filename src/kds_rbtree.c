@@ -235,30 +235,22 @@ static int kds_rb_put(struct kds_store *s, u64 key, const void *val, u32 len,
 		}
 	}
 
+	ret = kds_put_admit(s, old, flags);
+	if (ret)
+		goto unlock;
 	if (old) {
-		if (flags & KDS_PUT_NOREPLACE) {
-			ret = -EEXIST;
-			goto err_unlock;
-		}
 		/* same place, same subtree: same height */
 		e->height = old->height;
 		rb_replace_node(&old->node, &e->node, &t->root);
 	} else {
-		if (!kds_store_admit(s)) {
-			ret = -ENOSPC;
-			goto err_unlock;
-		}
 		rb_link_node(&e->node, parent, link);
 		kds_rb_insert(t, e);
 	}
+unlock:
 	write_unlock(&t->lock);
 
-	kds_entry_free(s, old, KDS_RB_HEAD);
-	return 0;
-
-err_unlock:
-	write_unlock(&t->lock);
-	kds_entry_free(s, e, KDS_RB_HEAD);
+	/* the entry not in the tree: the new one on error, else the old */
+	kds_entry_free(s, ret ? e : old, KDS_RB_HEAD);
 	return ret;
 }
 
@@ -289,10 +281,8 @@ static int kds_rb_del(struct kds_store *s, u64 key)
 	}
 	write_unlock(&t->lock);
 
-	if (!e)
-		return -ENOENT;
 	kds_entry_free(s, e, KDS_RB_HEAD);
-	return 0;
+	return e ? 0 : -ENOENT;
 }
 
 /*

@@ -31,17 +31,18 @@
 
 /**
  * struct kds_xa_entry - one key and its value
- * @rcu: for freeing once erased
  * @key: the key (also its index)
+ * @rcu: for freeing once erased (kds_entry_free_rcu(): right before @val)
  * @val: the value (kds_entry_new())
  */
 struct kds_xa_entry {
-	struct rcu_head rcu;
 	u64 key;
+	struct rcu_head rcu;
 	struct kds_value val;
 };
 
 #define KDS_XA_HEAD	offsetof(struct kds_xa_entry, val)
+static_assert(offsetofend(struct kds_xa_entry, rcu) == KDS_XA_HEAD);
 
 /* Entries erased per lock hold by clear. */
 #define KDS_XA_CHUNK	1024
@@ -122,19 +123,6 @@ static int kds_xa_store(struct kds_xa *x, unsigned long index, void *entry,
 	return xas_error(&xas);
 }
 
-static void kds_xa_entry_free_rcu(struct rcu_head *rcu)
-{
-	kds_entry_release(container_of(rcu, struct kds_xa_entry, rcu),
-			  KDS_XA_HEAD);
-}
-
-/* Free an erased entry once no reader can still see it. */
-static void kds_xa_entry_free(struct kds_store *s, struct kds_xa_entry *e)
-{
-	kds_entry_uncharge(s, e, KDS_XA_HEAD);
-	call_rcu(&e->rcu, kds_xa_entry_free_rcu);
-}
-
 static int kds_xa_init(struct kds_store *s)
 {
 	struct kds_xa *x;
@@ -169,14 +157,9 @@ static int kds_xa_put(struct kds_store *s, u64 key, const void *val, u32 len,
 	mutex_lock(&x->lock);
 	/* Stable under @lock: only writers change the array. */
 	old = xa_load(&x->xa, key);
-	if (old && (flags & KDS_PUT_NOREPLACE)) {
-		ret = -EEXIST;
-		goto err_unlock;
-	}
-	if (!old && !kds_store_admit(s)) {
-		ret = -ENOSPC;
-		goto err_unlock;
-	}
+	ret = kds_put_admit(s, old, flags);
+	if (ret)
+		goto unlock;
 	/*
 	 * The nodes the store may make are counted as the XArray makes
 	 * them, which cannot fail; room for the most one store can make is
@@ -185,23 +168,20 @@ static int kds_xa_put(struct kds_store *s, u64 key, const void *val, u32 len,
 	 */
 	ret = kds_mem_charge(s, KDS_XA_STORE_NODES_MAX, false);
 	if (ret)
-		goto err_forget;
+		goto forget;
 	ret = kds_xa_store(x, key, e, &was);
 	kds_mem_uncharge(s, KDS_XA_STORE_NODES_MAX);
-	if (ret)
-		goto err_forget;
-	mutex_unlock(&x->lock);
-
-	if (old)
-		kds_xa_entry_free(s, old);
-	return 0;
-
-err_forget:
-	if (!old)
+forget:
+	if (ret && !old)	/* a new key that could not be stored */
 		kds_store_forget(s);
-err_unlock:
+unlock:
 	mutex_unlock(&x->lock);
-	kds_entry_free(s, e, KDS_XA_HEAD);
+
+	/* the new entry, on error, no reader saw: the old one, some may have */
+	if (ret)
+		kds_entry_free(s, e, KDS_XA_HEAD);
+	else
+		kds_entry_free_rcu(s, old, KDS_XA_HEAD);
 	return ret;
 }
 
@@ -232,10 +212,8 @@ static int kds_xa_del(struct kds_store *s, u64 key)
 	}
 	mutex_unlock(&x->lock);
 
-	if (!e)
-		return -ENOENT;
-	kds_xa_entry_free(s, e);
-	return 0;
+	kds_entry_free_rcu(s, e, KDS_XA_HEAD);
+	return e ? 0 : -ENOENT;
 }
 
 /*
@@ -258,7 +236,7 @@ static int kds_xa_erase_all(struct kds_store *s, bool killable)
 				break;
 			kds_xa_store(x, index, NULL, &was);
 			kds_store_forget(s);
-			kds_xa_entry_free(s, e);
+			kds_entry_free_rcu(s, e, KDS_XA_HEAD);
 		}
 		mutex_unlock(&x->lock);
 		if (!e)
@@ -275,8 +253,8 @@ static int kds_xa_clear(struct kds_store *s)
 }
 
 /*
- * No caller is left.  Erased entries are freed by a callback of this
- * module: wait for those before the module text goes.
+ * No caller is left.  The entries still waiting for a grace period need
+ * neither the array nor this module: kds_unregister() waits for them.
  */
 static void kds_xa_destroy(struct kds_store *s)
 {
@@ -294,7 +272,6 @@ static void kds_xa_destroy(struct kds_store *s)
 		kds_mem_uncharge(s, sizeof(*node));
 	}
 	xa_unlock(&x->xa);
-	rcu_barrier();
 	xa_destroy(&x->xa);
 	mutex_destroy(&x->lock);
 	kfree(x);
