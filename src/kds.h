@@ -11,8 +11,15 @@
  * Rules every backend follows:
  *  - put/get/del/clear/iter may run concurrently from many CPUs; each
  *    backend documents its lock beside its data.
- *  - No callback is called with a core lock held, and none copies to or
- *    from user space: values arrive and leave in kernel buffers.
+ *  - Callbacks are called in process context with no spinlock held.  The
+ *    core may hold a mutex around them: a text dump its seq_file's mutex
+ *    around iter (in read()), the debugfs loop its own mutex around put,
+ *    get and del.  Lock order: those mutexes, then the backend's lock,
+ *    then the structure's own (xa_lock, a maple tree's spinlock); RCU
+ *    readers take none, and a backend takes no lock of the core's.  As
+ *    those are mutexes, a callback may sleep where its backend allows.
+ *  - No callback copies to or from user space: values arrive and leave
+ *    in kernel buffers.
  *  - get and iter run in atomic context if the backend's read side is
  *    RCU or a spinlock: they must not sleep, so they only memcpy.
  *  - put allocates its entry with kds_entry_new() before taking its
@@ -219,8 +226,9 @@ struct kds_pcpu_stats {
  * @nodename: "kds/<name>"
  * @kloop: the in-kernel loop's debugfs state (kds_debugfs.c), or NULL
  *
- * nr_entries and nr_bytes are atomics: writers of lockless backends may
- * run on several CPUs at once.
+ * No lock: nr_entries and nr_bytes are atomics, which writers change
+ * with or without their backend's lock held (a clear frees what it has
+ * detached) and readers read without one.
  */
 struct kds_store {
 	const struct kds_ops *ops;

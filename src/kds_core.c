@@ -48,7 +48,10 @@ module_param_named(max_bytes, kds_max_bytes, ulong, 0444);
 MODULE_PARM_DESC(max_bytes,
 		 "bytes all stores together may hold, as the kernel allocates them; 0: 1/8 of RAM (default)");
 
-/* Bytes every store together holds: the sum that kds.max_bytes bounds. */
+/*
+ * Bytes every store together holds: the sum that kds.max_bytes bounds.
+ * No lock: an atomic, which the writers of every store change.
+ */
 static atomic_long_t kds_bytes_held = ATOMIC_LONG_INIT(0);
 
 /**

@@ -98,6 +98,9 @@ struct kds_hash {
 	 * only while holding it.  Taken in process context, never from an
 	 * interrupt; holders do not sleep (allocation happens before, and
 	 * freeing is deferred past a grace period).  Readers never take it.
+	 * Order (kds.h): after the core's mutexes, if held; no lock is
+	 * taken inside it, and nothing but allocation-free work runs there
+	 * (counters, kds_entry_free_rcu()).
 	 */
 	spinlock_t lock;
 	/*

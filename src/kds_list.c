@@ -45,14 +45,17 @@ struct kds_list_entry {
  * @lock: see below
  * @head: the entries, oldest key first
  * @next_seq: sequence number of the next new key
- * @length: entries on @head; also read with no lock (READ_ONCE), by shape
+ * @length: entries on @head; changed under @lock, read by shape with no
+ *	lock (READ_ONCE)
  */
 struct kds_list {
 	/*
 	 * @lock protects @head, @next_seq, @length and every entry on the
-	 * list.  Taken for reading by get, iter and shape, for writing by
-	 * put, del and clear; always in process context.  A sleeping lock:
-	 * every operation walks the list, so waiters sleep rather than spin.
+	 * list.  Taken for reading by get and iter, for writing by put, del
+	 * and clear; always in process context.  A sleeping lock: every
+	 * operation walks the list, so waiters sleep rather than spin.
+	 * Order (kds.h): after the core's mutexes, if held; no lock is
+	 * taken inside it: entries are allocated before it, freed after it.
 	 */
 	struct rw_semaphore lock;
 	struct list_head head;

@@ -70,15 +70,18 @@ struct kds_mt {
 	 * @lock serialises the writers of @mt (put, del, clear) and the
 	 * walks (iter).  Process context only (it sleeps; the tree allocates
 	 * nodes under it).  Lookups never take it, nor shape, which reads
-	 * the height the tree keeps in its flags.  Taken before the tree's
-	 * own spinlock.
+	 * the height the tree keeps in its flags.  Order (kds.h): after the
+	 * core's mutexes, if held; before the tree's own spinlock, the only
+	 * lock taken inside it but the memory allocator's (iter also enters
+	 * an RCU read-side section).
 	 */
 	struct mutex lock;
 	/*
 	 * @mt maps [key, key] -> struct kds_mt_entry.  Changed only under
-	 * @lock (its internal spinlock is taken inside mtree_insert(),
-	 * mtree_store() and mtree_erase()); read under rcu_read_lock().  An
-	 * entry is immutable once stored: a put replaces the whole entry.
+	 * @lock (its internal spinlock is taken inside mtree_insert() and
+	 * mtree_store(), which let it go to allocate); read under
+	 * rcu_read_lock().  An entry is immutable once stored: a put
+	 * replaces the whole entry.
 	 */
 	struct maple_tree mt;
 };

@@ -54,10 +54,11 @@ struct kds_rb_entry {
 struct kds_rb {
 	/*
 	 * @lock protects @root and every entry in it.  Taken for reading by
-	 * get, iter and shape, for writing by put, del and clear; always in
-	 * process context, never from an interrupt.  Holders do not sleep:
-	 * they only walk the tree and memcpy, and allocation and freeing
-	 * happen outside the lock.
+	 * get and iter, for writing by put, del and clear; always in process
+	 * context, never from an interrupt.  Holders do not sleep: they only
+	 * walk the tree and memcpy.  Order (kds.h): after the core's
+	 * mutexes, if held; no lock is taken inside it: entries are
+	 * allocated before it, freed after it.
 	 */
 	rwlock_t lock;
 	struct rb_root root;
@@ -79,6 +80,8 @@ static u32 kds_rb_compute(struct rb_node *n)
  * The augment callbacks.  Unlike a subtree maximum, a height changes when
  * a rotation reshapes the subtree, so both rotated nodes are recomputed
  * (the one that went down first), and propagation always goes to @stop.
+ * They run under @lock for writing, from kds_rb_insert(), kds_rb_erase()
+ * and the rbtree library they call (which does not pass the tree).
  */
 static void kds_rb_propagate(struct rb_node *n, struct rb_node *stop)
 {
@@ -124,6 +127,8 @@ static void kds_rb_insert(struct kds_rb *t, struct kds_rb_entry *e)
 {
 	struct rb_node *n = &e->node;
 
+	lockdep_assert_held_write(&t->lock);
+
 	e->height = 1;
 	/* heights right before the rotations, so that they compute right */
 	kds_rb_propagate(rb_parent(n), NULL);
@@ -139,6 +144,8 @@ static void kds_rb_insert(struct kds_rb *t, struct kds_rb_entry *e)
 static void kds_rb_erase(struct kds_rb *t, struct kds_rb_entry *e)
 {
 	struct rb_node *n = &e->node, *next, *from;
+
+	lockdep_assert_held_write(&t->lock);
 
 	if (!n->rb_left || !n->rb_right) {
 		from = rb_parent(n);

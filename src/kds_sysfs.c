@@ -39,7 +39,11 @@ static ssize_t kds_attr_show(struct device *dev, struct device_attribute *attr,
 	struct kds_stats st = {};
 	const u64 *field;
 
-	/* any user may read these: walk the structure only for a shape */
+	/*
+	 * Any user may read these: no lock is taken (kds_stats_fill() sums
+	 * atomics and per-CPU counters, ops->shape reads without the writers'
+	 * lock), and the structure is walked only for a shape.
+	 */
 	kds_stats_fill(kds_dev_store(dev), &st, ka->shape_kind);
 	field = (const u64 *)((const u8 *)&st + ka->offset);
 	return sysfs_emit(buf, "%llu\n", *field);

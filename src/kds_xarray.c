@@ -62,20 +62,24 @@ struct kds_xa {
 	/*
 	 * @lock serialises the writers of @xa: put, del and clear.  Process
 	 * context only (it sleeps: nodes are allocated under it).  Readers
-	 * never take it.  Taken before the xarray's own xa_lock.
+	 * never take it.  Order (kds.h): after the core's mutexes, if held;
+	 * before the XArray's own xa_lock, the only lock taken inside it
+	 * but the memory allocator's.
 	 */
 	struct mutex lock;
 	/*
 	 * @xa maps key -> struct kds_xa_entry.  Changed only under @lock,
-	 * through kds_xa_store(); read under rcu_read_lock().  An entry is
-	 * immutable once stored: a put replaces the whole entry.
+	 * through kds_xa_store(), which takes xa_lock inside it (a spinlock:
+	 * nodes are allocated between two holds, by xas_nomem()); read under
+	 * rcu_read_lock().  An entry is immutable once stored: a put replaces
+	 * the whole entry.
 	 */
 	struct xarray xa;
 	/*
 	 * @nodes: the XArray's nodes that the store's bytes count, linked
 	 * by their private_list (the XArray leaves that field to the user of
 	 * an update callback, as the page cache's workingset does).  Changed
-	 * by kds_xa_node_update() under xa_lock.
+	 * under xa_lock: by kds_xa_node_update() and kds_xa_destroy().
 	 */
 	struct list_head nodes;
 	struct kds_store *s;
@@ -92,6 +96,8 @@ struct kds_xa {
 static void kds_xa_node_update(struct xa_node *node)
 {
 	struct kds_xa *x = container_of(node->array, struct kds_xa, xa);
+
+	lockdep_assert_held(&x->xa.xa_lock);
 
 	if (node->count) {
 		if (list_empty(&node->private_list)) {
