@@ -80,8 +80,13 @@ judge() {
 	if ! grep -q '^KDS-DONE' "$res"; then
 		local last
 		last=$(grep -E '^(KDS-PROG-BEGIN|#  RUN)' "$res" | tail -n 1 |
-			sed -E 's/^KDS-PROG-BEGIN /program /; s/^#  RUN +/test /; s/ \.\.\.$//')
+			sed -E 's/^KDS-PROG-BEGIN /program /; s/^#  RUN +/test /; s/ \.\.\.$//' || true)
 		fail "$line: the VM did not finish${last:+, during $last} (see $d/console.log)"
+		# A VM that never reached the tests: say why here, since CI
+		# shows only this output (QEMU's own errors, the console's end).
+		if [ -z "$last" ]; then
+			tail -n 5 "$d/qemu.log" "$d/console.log" 2>/dev/null | sed 's/^/    /' >&2 || true
+		fi
 		row[$line.boot]=FAIL
 	else
 		pass
@@ -256,7 +261,7 @@ e2e() {
 	t=$(date +%s)
 	make -C "$top" --no-print-directory check-pkg >"$log" 2>&1 || true
 	t=$(($(date +%s) - t))
-	last=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	last=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1 || true)
 	if [ -z "$last" ]; then
 		fail "package end-to-end test: no summary (see $log)"
 		row[e2e]="FAIL: no summary (${t} s)"
