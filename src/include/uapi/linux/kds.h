@@ -6,16 +6,29 @@
  * xarray, maple) holding one store of (__u64 key, byte-string value)
  * pairs shared by every opener.
  *
- * Every command takes a pointer to a struct that starts with
+ * Rules every struct here follows, and every future field must:
+ *  1. A command takes a pointer to a struct that starts with
  *	__u32 size;	 sizeof() the caller compiled against
- *	__u32 flags;	 unknown bits are rejected with EINVAL
- * so the structs can grow: a caller with an older, smaller struct is
- * zero-extended; a caller with a newer, larger struct is accepted only when
- * the bytes past what this kernel knows are zero (E2BIG otherwise) and the
- * struct is at most a page (E2BIG otherwise); a size below the first
- * version of the struct is EINVAL.  Fields named
- * "reserved" or "pad" must be zero (EINVAL).  User pointers travel as
- * __aligned_u64.
+ *	__u32 flags;	 input only; unknown bits are rejected with EINVAL
+ *     A caller with an older, smaller struct is zero-extended; a caller
+ *     with a newer, larger struct is accepted only when the bytes past
+ *     what this kernel knows are zero (E2BIG otherwise) and the struct is
+ *     at most a page (E2BIG otherwise); a size below the first version of
+ *     the struct is EINVAL.
+ *  2. A new field goes at the end, and its zero value means what the
+ *     kernel did before the field existed.
+ *  3. Fields are __u32, __s32 or __aligned_u64, placed so that no padding
+ *     is implied: the layout is the same on every architecture, 32 or 64
+ *     bits, little or big endian.  User pointers travel as __aligned_u64.
+ *  4. flags is input only: bits the kernel reports go in a field of
+ *     their own (out_flags, shape).  A field that is both in and out
+ *     (a get's value_len) says so.
+ *  5. Fields named "reserved" must be zero on input (EINVAL otherwise)
+ *     and read zero on output.
+ *  6. A feature bit is reported by KDS_IOC_API only when the running
+ *     module can do it.
+ *  7. A new command takes the next free number of the block below;
+ *     a number once used is never reused.
  *
  * Errors (returned as -1 with errno set):
  *	ENOENT		get/del of a key that is not in the store
@@ -54,7 +67,7 @@
  */
 #define KDS_TYPE		0xDC
 
-#define KDS_API_VERSION		1
+#define KDS_API_VERSION		2
 
 /* Largest value the max_value_size parameter may allow (1 MiB). */
 #define KDS_VALUE_SIZE_LIMIT	0x100000U
@@ -64,7 +77,8 @@
 /* Features reported by KDS_IOC_API. */
 #define KDS_FEAT_RANGE		0x1U	/* KDS_IOC_RANGE works */
 #define KDS_FEAT_BATCH		0x2U	/* KDS_IOC_BATCH works */
-#define KDS_FEAT_URING_CMD	0x4U	/* io_uring passthrough, see below */
+#define KDS_FEAT_URING_CMD	0x4U	/* io_uring passthrough, see below; only
+					   on kernels built with io_uring */
 
 /**
  * struct kds_api - KDS_IOC_API: what the running module offers
@@ -123,7 +137,7 @@ struct kds_kv {
  * @key: the key
  * @value: user pointer, as in struct kds_kv
  * @value_len: as in struct kds_kv (out for get)
- * @reserved: must be 0
+ * @flags: as kds_kv.flags: put: KDS_PUT_* bits; get and del: must be 0
  */
 struct kds_batch_op {
 	__u32 op;
@@ -131,7 +145,7 @@ struct kds_batch_op {
 	__aligned_u64 key;
 	__aligned_u64 value;
 	__u32 value_len;
-	__u32 reserved;
+	__u32 flags;
 };
 
 /* kds_batch.flags */
@@ -183,19 +197,22 @@ struct kds_rec {
 #define KDS_REC_SIZE(len)	\
 	((__u32)sizeof(struct kds_rec) + (((__u32)(len) + 7U) & ~7U))
 
-/* kds_range.flags (out) */
+/* kds_range.out_flags */
 #define KDS_RANGE_MORE		0x1U	/* more keys <= hi: resume at next */
 
 /**
  * struct kds_range - KDS_IOC_RANGE: entries with lo <= key <= hi, in order
  * @size: sizeof(struct kds_range)
- * @flags: in: must be 0; out: KDS_RANGE_MORE when the buffer filled up
+ * @flags: must be 0
  * @lo: first key (inclusive)
  * @hi: last key (inclusive); lo > hi is EINVAL
  * @buf: user pointer to the output buffer of struct kds_rec records
  * @buf_len: bytes at @buf
+ * @out_flags: out: KDS_RANGE_MORE when the buffer filled up
+ * @next: out: with KDS_RANGE_MORE, the key to pass as @lo to resume;
+ *	else 0
  * @count: out: records written
- * @next: out: with KDS_RANGE_MORE, the key to pass as @lo to resume
+ * @reserved: must be 0
  *
  * Only backends that keep keys in order (rbtree, xarray, maple) support
  * it; list and hash return EOPNOTSUPP.  If the first record does not fit
@@ -208,14 +225,25 @@ struct kds_range {
 	__aligned_u64 hi;
 	__aligned_u64 buf;
 	__u32 buf_len;
-	__u32 count;
+	__u32 out_flags;
 	__aligned_u64 next;
+	__u32 count;
+	__u32 reserved[3];
 };
+
+/* kds_stats.flags */
+#define KDS_STATS_SHAPE		0x1U	/* fill the shape fields too */
+
+/* kds_stats.shape (out): which shape fields hold the structure's figures */
+#define KDS_SHAPE_LENGTH	0x1U	/* list: length */
+#define KDS_SHAPE_CHAIN		0x2U	/* hash: longest_chain, buckets_used, buckets */
+#define KDS_SHAPE_HEIGHT	0x4U	/* rbtree, xarray, maple: height */
 
 /**
  * struct kds_stats - KDS_IOC_STATS: counters of one store
  * @size: sizeof(struct kds_stats)
- * @flags: must be 0
+ * @flags: KDS_STATS_SHAPE to ask for the shape fields, which may walk
+ *	the structure (a hash table's buckets); else they read 0
  * @entries: entries in the store
  * @bytes: memory the store holds, as the kernel allocated it (entries,
  *	values, structure nodes, rounded up to their slab size)
@@ -225,10 +253,15 @@ struct kds_range {
  * @dels: successful deletes since load
  * @clears: clears since load
  * @errors: operations refused with an errno since load
- * @shape: the structure's shape: list: length; hash: longest chain;
- *	rbtree, maple: height; xarray: height (levels)
- * @shape2: hash: occupied buckets; others 0
- * @buckets: hash: number of buckets; others 0
+ * @shape: out: KDS_SHAPE_* bits naming the fields below that were
+ *	filled; 0 without KDS_STATS_SHAPE
+ * @reserved: must be 0
+ * @length: list: entries on the list
+ * @longest_chain: hash: entries in the longest bucket
+ * @buckets_used: hash: buckets holding at least one entry
+ * @buckets: hash: number of buckets (2^kds_hash.bits)
+ * @height: rbtree, xarray, maple: levels from the root to the deepest
+ *	leaf (0 when empty)
  */
 struct kds_stats {
 	__u32 size;
@@ -241,11 +274,29 @@ struct kds_stats {
 	__aligned_u64 dels;
 	__aligned_u64 clears;
 	__aligned_u64 errors;
-	__aligned_u64 shape;
-	__aligned_u64 shape2;
+	__u32 shape;
+	__u32 reserved;
+	__aligned_u64 length;
+	__aligned_u64 longest_chain;
+	__aligned_u64 buckets_used;
 	__aligned_u64 buckets;
+	__aligned_u64 height;
 };
 
+/**
+ * struct kds_clear - KDS_IOC_CLEAR: remove every entry of the store
+ * @size: sizeof(struct kds_clear)
+ * @flags: must be 0
+ */
+struct kds_clear {
+	__u32 size;
+	__u32 flags;
+};
+
+/*
+ * Command numbers.  0x08 was a no-op in version 1 and is retired: like any
+ * number not listed here it is ENOTTY.
+ */
 #define KDS_IOC_API	_IO(KDS_TYPE, 0x00)	/* struct kds_api */
 #define KDS_IOC_PUT	_IO(KDS_TYPE, 0x01)	/* struct kds_kv */
 #define KDS_IOC_GET	_IO(KDS_TYPE, 0x02)	/* struct kds_kv */
@@ -253,8 +304,7 @@ struct kds_stats {
 #define KDS_IOC_BATCH	_IO(KDS_TYPE, 0x04)	/* struct kds_batch */
 #define KDS_IOC_RANGE	_IO(KDS_TYPE, 0x05)	/* struct kds_range */
 #define KDS_IOC_STATS	_IO(KDS_TYPE, 0x06)	/* struct kds_stats */
-#define KDS_IOC_CLEAR	_IO(KDS_TYPE, 0x07)	/* argument must be 0 */
-#define KDS_IOC_NOOP	_IO(KDS_TYPE, 0x08)	/* does nothing: the crossing cost */
+#define KDS_IOC_CLEAR	_IO(KDS_TYPE, 0x07)	/* struct kds_clear */
 
 /*
  * io_uring passthrough (KDS_FEAT_URING_CMD): get, put and del without an
@@ -272,10 +322,10 @@ struct kds_stats {
  *		reports it)
  *	put/del	0, or -errno
  * Errors are the ioctl's (ENOENT, ENOSPC, E2BIG, EEXIST, ERANGE, EFAULT,
- * EINVAL, ENOMEM), and also: EINVAL for a ring without SQE128, for
- * kv.size above 80 and for IORING_URING_CMD_FIXED; ENOTTY for another
- * cmd_op.  Bytes of the command area between sizeof(struct kds_kv) and
- * kv.size must be zero (E2BIG).  Some kernels (6.1 among them) count any
+ * EINVAL, ENOMEM), and also: EINVAL for a ring without SQE128 and for
+ * IORING_URING_CMD_FIXED; E2BIG for kv.size above 80, the command area;
+ * ENOTTY for another cmd_op.  Bytes of the command area between
+ * sizeof(struct kds_kv) and kv.size must be zero (E2BIG).  Some kernels (6.1 among them) count any
  * res but 0 as a failed request: there, an SQE linked (IOSQE_IO_LINK)
  * after a get that found its key is cancelled; link after put and del.
  */
