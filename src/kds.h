@@ -86,17 +86,14 @@ struct kds_shape {
 	u64 height;
 };
 
-/* kds_ops.shape_kind: which fields of struct kds_shape are shown in sysfs */
-#define KDS_SHAPE_LENGTH	1	/* length */
-#define KDS_SHAPE_CHAIN		2	/* longest_chain, buckets_used, buckets */
-#define KDS_SHAPE_HEIGHT	3	/* height */
-
 /**
  * struct kds_ops - what a backend provides to the core
  * @name: backend name: device "kds-<name>", node /dev/kds/<name>
  * @features: KDS_FEAT_* bits of the uapi (KDS_FEAT_RANGE for backends
  *	that keep key order)
- * @shape_kind: KDS_SHAPE_* value naming the sysfs shape attributes
+ * @shape_kind: the one KDS_SHAPE_* bit of the uapi naming the fields of
+ *	struct kds_shape that @shape fills (the sysfs attributes shown and
+ *	the KDS_IOC_STATS fields filled)
  * @init: allocate the empty structure; store its pointer with
  *	kds_set_priv().  Returns 0 or -errno.
  * @destroy: free every entry and the structure; runs after the device is

@@ -404,8 +404,8 @@ int kds_iter_run(struct kds_store *s, struct kds_iter *it)
  * Fill every output field of @st; its size and flags are left alone.
  * Counters are summed over CPUs without stopping writers: each sum is a
  * moment's snapshot, good for statistics.  The shape fields, which may
- * walk the structure (an rbtree's height, a hash table's buckets), only
- * with @with_shape; else they read 0.
+ * walk the structure (a hash table's buckets), only with @with_shape;
+ * else they and st->shape read 0.
  */
 void kds_stats_fill(struct kds_store *s, struct kds_stats *st,
 		    bool with_shape)
@@ -424,8 +424,11 @@ void kds_stats_fill(struct kds_store *s, struct kds_stats *st,
 		sum.clears += READ_ONCE(p->clears);
 		sum.errors += READ_ONCE(p->errors);
 	}
-	if (with_shape && s->ops->shape)
+	st->shape = 0;
+	if (with_shape && s->ops->shape) {
 		s->ops->shape(s, &shape);
+		st->shape = s->ops->shape_kind;
+	}
 
 	st->entries = atomic_long_read(&s->nr_entries);
 	st->bytes = atomic_long_read(&s->nr_bytes);
@@ -435,22 +438,12 @@ void kds_stats_fill(struct kds_store *s, struct kds_stats *st,
 	st->dels = sum.dels;
 	st->clears = sum.clears;
 	st->errors = sum.errors;
-	st->shape = 0;
-	st->shape2 = 0;
-	st->buckets = 0;
-	switch (s->ops->shape_kind) {
-	case KDS_SHAPE_LENGTH:
-		st->shape = shape.length;
-		break;
-	case KDS_SHAPE_CHAIN:
-		st->shape = shape.longest_chain;
-		st->shape2 = shape.buckets_used;
-		st->buckets = shape.buckets;
-		break;
-	case KDS_SHAPE_HEIGHT:
-		st->shape = shape.height;
-		break;
-	}
+	st->reserved = 0;
+	st->length = shape.length;
+	st->longest_chain = shape.longest_chain;
+	st->buckets_used = shape.buckets_used;
+	st->buckets = shape.buckets;
+	st->height = shape.height;
 }
 
 static int kds_ops_check(const struct kds_ops *ops)

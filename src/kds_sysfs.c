@@ -16,7 +16,7 @@
  * struct kds_attr - one attribute: a field of struct kds_stats
  * @dattr: the device attribute
  * @offset: offset of its __u64 in struct kds_stats
- * @shape_kind: 0 if every device shows it, else the KDS_SHAPE_* value of
+ * @shape_kind: 0 if every device shows it, else the KDS_SHAPE_* bit of
  *	the backends that do
  */
 struct kds_attr {
@@ -64,11 +64,11 @@ static KDS_ATTR(hits, hits, 0);
 static KDS_ATTR(dels, dels, 0);
 static KDS_ATTR(clears, clears, 0);
 static KDS_ATTR(errors, errors, 0);
-static KDS_ATTR(length, shape, KDS_SHAPE_LENGTH);
-static KDS_ATTR(longest_chain, shape, KDS_SHAPE_CHAIN);
-static KDS_ATTR(buckets_used, shape2, KDS_SHAPE_CHAIN);
+static KDS_ATTR(length, length, KDS_SHAPE_LENGTH);
+static KDS_ATTR(longest_chain, longest_chain, KDS_SHAPE_CHAIN);
+static KDS_ATTR(buckets_used, buckets_used, KDS_SHAPE_CHAIN);
 static KDS_ATTR(buckets, buckets, KDS_SHAPE_CHAIN);
-static KDS_ATTR(height, shape, KDS_SHAPE_HEIGHT);
+static KDS_ATTR(height, height, KDS_SHAPE_HEIGHT);
 
 static struct attribute *kds_attrs[] = {
 	&kds_attr_entries.dattr.attr,

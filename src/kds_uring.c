@@ -41,9 +41,12 @@ static int kds_uring_kv(struct kds_kv *kv, struct io_uring_cmd *ioucmd,
 	/* A 64-byte SQE has 16 bytes of command area: too small. */
 	if (!(issue_flags & IO_URING_F_SQE128))
 		return -EINVAL;
-	*kv = *(const struct kds_kv *)area;
-	if (kv->size < sizeof(*kv) || kv->size > KDS_URING_CMD_AREA)
+	memcpy(kv, area, sizeof(*kv));
+	if (kv->size < sizeof(*kv))
 		return -EINVAL;
+	/* as the ioctl answers a struct larger than the kernel takes */
+	if (kv->size > KDS_URING_CMD_AREA)
+		return -E2BIG;
 	if (kv->size > sizeof(*kv) &&
 	    memchr_inv(area + sizeof(*kv), 0, kv->size - sizeof(*kv)))
 		return -E2BIG;

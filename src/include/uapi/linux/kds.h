@@ -74,11 +74,10 @@
 /* Most operations one KDS_IOC_BATCH call takes. */
 #define KDS_BATCH_MAX		4096
 
-/* Features reported by KDS_IOC_API. */
+/* Features reported by KDS_IOC_API, each only where it works. */
 #define KDS_FEAT_RANGE		0x1U	/* KDS_IOC_RANGE works */
 #define KDS_FEAT_BATCH		0x2U	/* KDS_IOC_BATCH works */
-#define KDS_FEAT_URING_CMD	0x4U	/* io_uring passthrough, see below; only
-					   on kernels built with io_uring */
+#define KDS_FEAT_URING_CMD	0x4U	/* io_uring passthrough (see below) */
 
 /**
  * struct kds_api - KDS_IOC_API: what the running module offers
