@@ -355,6 +355,32 @@ static inline long kds_value_out(void *buf, u32 cap, const struct kds_value *v)
 	return v->len;
 }
 
+/**
+ * kds_key_index - a key as the index of a structure indexed by unsigned long
+ * @key: the key
+ * @index: out: @key as an index
+ *
+ * For xarray and maple.  On a 64-bit kernel every key fits; on a 32-bit
+ * one a key above ULONG_MAX does not, and is refused (as the uapi header
+ * says) rather than cut to its low bits.
+ *
+ * Return: 0, or -EOVERFLOW.
+ */
+static inline int kds_key_index(u64 key, unsigned long *index)
+{
+	*index = key;
+	return *index == key ? 0 : -EOVERFLOW;
+}
+
+/*
+ * The last index of a walk to @hi over such a structure: @hi, or on a
+ * 32-bit kernel at most ULONG_MAX.
+ */
+static inline unsigned long kds_hi_index(u64 hi)
+{
+	return min_t(u64, hi, ULONG_MAX);
+}
+
 int kds_put_admit(struct kds_store *s, const void *old, u32 flags);
 void kds_store_forget(struct kds_store *s);
 void *kds_entry_new(struct kds_store *s, size_t head, const void *val,

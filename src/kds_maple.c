@@ -3,7 +3,8 @@
  * kds_maple - kds backend on a maple tree, in key order.
  *
  * Each key is a range of one index, [key, key], whose stored pointer is the
- * entry.  The tree runs in RCU mode (MT_FLAGS_USE_RCU): a get takes no
+ * entry (on a 32-bit kernel keys above ULONG_MAX are refused with
+ * EOVERFLOW: kds_key_index()).  The tree runs in RCU mode (MT_FLAGS_USE_RCU): a get takes no
  * lock, looking up with mtree_load() under rcu_read_lock() and copying the
  * value before unlocking; a walk (range, dump) holds the writer mutex.
  * The mtree_*() calls take the tree's own spinlock; a mutex around them
@@ -97,9 +98,6 @@ static int kds_mt_init(struct kds_store *s)
 {
 	struct kds_mt *m;
 
-	/* Keys are maple tree indices: every u64 must fit. */
-	BUILD_BUG_ON(sizeof(unsigned long) != sizeof(u64));
-
 	m = kzalloc(sizeof(*m), GFP_KERNEL);
 	if (!m)
 		return -ENOMEM;
@@ -114,8 +112,12 @@ static int kds_mt_put(struct kds_store *s, u64 key, const void *val, u32 len,
 {
 	struct kds_mt *m = kds_priv(s);
 	struct kds_mt_entry *e, *old;
+	unsigned long index;
 	int ret;
 
+	ret = kds_key_index(key, &index);
+	if (ret)
+		return ret;
 	e = kds_entry_new(s, KDS_MT_HEAD, val, len);
 	if (IS_ERR(e))
 		return PTR_ERR(e);
@@ -123,13 +125,13 @@ static int kds_mt_put(struct kds_store *s, u64 key, const void *val, u32 len,
 
 	mutex_lock(&m->lock);
 	/* Stable under @lock: only writers remove entries. */
-	old = mtree_load(&m->mt, key);
+	old = mtree_load(&m->mt, index);
 	ret = kds_put_admit(s, old, flags);
 	if (ret)
 		goto unlock;
 	if (old) {
 		/* In RCU mode even an overwrite may allocate: it may fail. */
-		ret = mtree_store(&m->mt, key, e, KDS_GFP);
+		ret = mtree_store(&m->mt, index, e, KDS_GFP);
 		goto unlock;
 	}
 	ret = kds_mem_charge(s, KDS_MT_NODE_BYTES, false);
@@ -137,7 +139,7 @@ static int kds_mt_put(struct kds_store *s, u64 key, const void *val, u32 len,
 		kds_store_forget(s);
 		goto unlock;
 	}
-	ret = mtree_insert(&m->mt, key, e, KDS_GFP);
+	ret = mtree_insert(&m->mt, index, e, KDS_GFP);
 	if (ret)
 		kds_mt_forget(s);
 unlock:
@@ -155,10 +157,15 @@ static long kds_mt_get(struct kds_store *s, u64 key, void *buf, u32 cap)
 {
 	struct kds_mt *m = kds_priv(s);
 	struct kds_mt_entry *e;
-	long ret = -ENOENT;
+	unsigned long index;
+	long ret;
 
+	ret = kds_key_index(key, &index);
+	if (ret)
+		return ret;
+	ret = -ENOENT;
 	rcu_read_lock();
-	e = mtree_load(&m->mt, key);
+	e = mtree_load(&m->mt, index);
 	if (e)
 		ret = kds_value_out(buf, cap, &e->val);
 	rcu_read_unlock();
@@ -170,11 +177,15 @@ static int kds_mt_del(struct kds_store *s, u64 key)
 {
 	struct kds_mt *m = kds_priv(s);
 	struct kds_mt_entry *e;
+	unsigned long index;
 	int ret;
 
+	ret = kds_key_index(key, &index);
+	if (ret)
+		return ret;
 	mutex_lock(&m->lock);
-	e = mtree_load(&m->mt, key);
-	ret = e ? mtree_store(&m->mt, key, NULL, KDS_GFP) : -ENOENT;
+	e = mtree_load(&m->mt, index);
+	ret = e ? mtree_store(&m->mt, index, NULL, KDS_GFP) : -ENOENT;
 	if (!ret)
 		kds_mt_forget(s);
 	mutex_unlock(&m->lock);
@@ -247,12 +258,13 @@ static void kds_mt_destroy(struct kds_store *s)
 
 /*
  * Entries with it->pos <= key <= it->hi, in key order.  The cursor after
- * key k is k + 1; the walk ends at it->hi (at the latest at U64_MAX)
- * without asking mt_find() to step past it, so it never wraps.
+ * key k is k + 1; the walk ends at it->hi (at the latest at the last
+ * index) without asking mt_find() to step past it, so it never wraps.
  */
 static void kds_mt_iter(struct kds_store *s, struct kds_iter *it)
 {
 	struct kds_mt *m = kds_priv(s);
+	unsigned long hi = kds_hi_index(it->hi);
 	unsigned long index = it->pos;
 	struct kds_mt_entry *e;
 
@@ -264,14 +276,14 @@ static void kds_mt_iter(struct kds_store *s, struct kds_iter *it)
 	 */
 	mutex_lock(&m->lock);
 	rcu_read_lock();
-	if (it->pos > it->hi)
+	if (it->pos > hi)
 		goto done;
-	while ((e = mt_find(&m->mt, &index, it->hi))) {
+	while ((e = mt_find(&m->mt, &index, hi))) {
 		if (it->steps++ == KDS_ITER_BUDGET ||
 		    !kds_iter_emit(it, e->key, kds_value_bytes(&e->val),
 				   e->val.len, e->key + 1, 0))
 			goto unlock;
-		if (e->key >= it->hi)
+		if (e->key >= hi)
 			break;
 		index = e->key + 1;
 	}

@@ -2,8 +2,9 @@
 /*
  * kds_xarray - kds backend on an XArray indexed by key, in key order.
  *
- * The key is the XArray index itself (unsigned long is 64 bits wide on the
- * machines this builds for), and the stored pointer is the entry.  Readers
+ * The key is the XArray index itself, and the stored pointer is the
+ * entry; on a 32-bit kernel, where an index is 32 bits, keys above
+ * ULONG_MAX are refused with EOVERFLOW (kds_key_index()).  Readers
  * take no lock: xa_load() or xa_find() under rcu_read_lock(), then memcpy
  * before unlocking.  Writers are serialised by a mutex, so that "is the key
  * there?" and "store it" are one step: admission against max_entries is
@@ -12,7 +13,6 @@
  * memory cgroup (XA_FLAGS_ACCOUNT) and counted in the store's bytes
  * through the XArray's update callback (kds_xa_node_update()).
  */
-#include <linux/build_bug.h>
 #include <linux/kernel.h>
 #include <linux/list.h>
 #include <linux/lockdep.h>
@@ -133,9 +133,6 @@ static int kds_xa_init(struct kds_store *s)
 {
 	struct kds_xa *x;
 
-	/* Keys are XArray indices: every u64 must fit. */
-	BUILD_BUG_ON(sizeof(unsigned long) != sizeof(u64));
-
 	x = kzalloc(sizeof(*x), GFP_KERNEL);
 	if (!x)
 		return -ENOMEM;
@@ -152,9 +149,13 @@ static int kds_xa_put(struct kds_store *s, u64 key, const void *val, u32 len,
 {
 	struct kds_xa *x = kds_priv(s);
 	struct kds_xa_entry *e, *old;
+	unsigned long index;
 	void *was;
 	int ret;
 
+	ret = kds_key_index(key, &index);
+	if (ret)
+		return ret;
 	e = kds_entry_new(s, KDS_XA_HEAD, val, len);
 	if (IS_ERR(e))
 		return PTR_ERR(e);
@@ -162,7 +163,7 @@ static int kds_xa_put(struct kds_store *s, u64 key, const void *val, u32 len,
 
 	mutex_lock(&x->lock);
 	/* Stable under @lock: only writers change the array. */
-	old = xa_load(&x->xa, key);
+	old = xa_load(&x->xa, index);
 	ret = kds_put_admit(s, old, flags);
 	if (ret)
 		goto unlock;
@@ -175,7 +176,7 @@ static int kds_xa_put(struct kds_store *s, u64 key, const void *val, u32 len,
 	ret = kds_mem_charge(s, KDS_XA_STORE_NODES_MAX, false);
 	if (ret)
 		goto forget;
-	ret = kds_xa_store(x, key, e, &was);
+	ret = kds_xa_store(x, index, e, &was);
 	kds_mem_uncharge(s, KDS_XA_STORE_NODES_MAX);
 forget:
 	if (ret && !old)	/* a new key that could not be stored */
@@ -195,10 +196,15 @@ static long kds_xa_get(struct kds_store *s, u64 key, void *buf, u32 cap)
 {
 	struct kds_xa *x = kds_priv(s);
 	struct kds_xa_entry *e;
-	long ret = -ENOENT;
+	unsigned long index;
+	long ret;
 
+	ret = kds_key_index(key, &index);
+	if (ret)
+		return ret;
+	ret = -ENOENT;
 	rcu_read_lock();
-	e = xa_load(&x->xa, key);
+	e = xa_load(&x->xa, index);
 	if (e)
 		ret = kds_value_out(buf, cap, &e->val);
 	rcu_read_unlock();
@@ -208,12 +214,17 @@ static long kds_xa_get(struct kds_store *s, u64 key, void *buf, u32 cap)
 static int kds_xa_del(struct kds_store *s, u64 key)
 {
 	struct kds_xa *x = kds_priv(s);
+	unsigned long index;
 	void *e = NULL;
+	int ret;
 
+	ret = kds_key_index(key, &index);
+	if (ret)
+		return ret;
 	mutex_lock(&x->lock);
-	if (xa_load(&x->xa, key)) {
+	if (xa_load(&x->xa, index)) {
 		/* erasing allocates nothing: it cannot fail */
-		kds_xa_store(x, key, NULL, &e);
+		kds_xa_store(x, index, NULL, &e);
 		kds_store_forget(s);
 	}
 	mutex_unlock(&x->lock);
@@ -285,26 +296,28 @@ static void kds_xa_destroy(struct kds_store *s)
 
 /*
  * Entries with it->pos <= key <= it->hi, in key order.  The cursor after
- * key k is k + 1; the walk ends at it->hi (at the latest at U64_MAX)
- * without asking xa_find_after() to step past it, so it never wraps.
+ * key k is k + 1; the walk ends at it->hi (at the latest at the last
+ * index) without asking xa_find_after() to step past it, so it never
+ * wraps.
  */
 static void kds_xa_iter(struct kds_store *s, struct kds_iter *it)
 {
 	struct kds_xa *x = kds_priv(s);
+	unsigned long hi = kds_hi_index(it->hi);
 	unsigned long index = it->pos;
 	struct kds_xa_entry *e = NULL;
 
 	rcu_read_lock();
-	if (it->pos <= it->hi)
-		e = xa_find(&x->xa, &index, it->hi, XA_PRESENT);
+	if (it->pos <= hi)
+		e = xa_find(&x->xa, &index, hi, XA_PRESENT);
 	while (e) {
 		if (it->steps++ == KDS_ITER_BUDGET ||
 		    !kds_iter_emit(it, e->key, kds_value_bytes(&e->val),
 				   e->val.len, e->key + 1, 0))
 			goto unlock;
-		if (index >= it->hi)
+		if (index >= hi)
 			break;
-		e = xa_find_after(&x->xa, &index, it->hi, XA_PRESENT);
+		e = xa_find_after(&x->xa, &index, hi, XA_PRESENT);
 	}
 	it->done = true;
 unlock:

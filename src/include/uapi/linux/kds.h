@@ -43,6 +43,8 @@
  *	EFAULT		a pointer (the struct itself, a value, a batch array
  *			or a range buffer) is not accessible
  *	EINVAL		bad size, unknown flag bit, non-zero reserved field
+ *	EOVERFLOW	xarray and maple on a 32-bit kernel, whose indices
+ *			are 32 bits: a key above 4294967295 (ULONG_MAX)
  *	ENOTTY		unknown command
  *	EOPNOTSUPP	range on a backend without key order (list, hash)
  *	EEXIST		put with KDS_PUT_NOREPLACE of a key already present
