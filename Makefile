@@ -12,10 +12,6 @@
 #                        and give an interactive shell
 #   make bench           kdsctl bench in a VM (instruction counts under
 #                        -icount): writes bench/RESULTS.md and the plot
-#   make profile         the guest kernel's instructions of one kds operation,
-#                        per function (single-stepped under QEMU's gdbstub):
-#                        writes build/profile/PROFILE.md (and
-#                        bench/PROFILE.md)
 #   make deb / make rpm  packages (see mk/packaging.mk)
 
 TOP := $(CURDIR)
@@ -23,7 +19,7 @@ KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
 KDS_CACHE ?= /var/cache/kds-test
 
-.PHONY: all modules tools check check-debug bench profile vm-shell clean
+.PHONY: all modules tools check check-debug bench vm-shell clean
 
 all: modules
 
@@ -49,9 +45,6 @@ check-debug:
 
 bench:
 	bash bench/run.sh
-
-profile:
-	bash bench/profile.sh
 
 vm-shell:
 	@test -n "$(KERNEL)" || { echo "usage: make vm-shell KERNEL=<line> (one of: 6.1 6.12-bpo 6.12 7.3 sid)"; exit 2; }

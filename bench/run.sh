@@ -227,7 +227,4 @@ main() {
 	[ "$nfail" -eq 0 ]
 }
 
-# bench/profile.sh sources this file for its functions.
-if [ "${BASH_SOURCE[0]}" = "$0" ]; then
-	main "$@"
-fi
+main "$@"
