@@ -249,8 +249,8 @@ class Report:
         self.w("Each figure is the median of the timed samples (the minimum"
                " is in the TSV), in ns per operation; a batched figure is"
                " per operation of the batch.  `x noop` is the ratio to"
-               " `KDS_IOC_NOOP` on the hash device (the crossing, nothing"
-               " else); `x bpf` the ratio to the same operation on a"
+               " an unknown command on the hash device, which kds answers"
+               " with ENOTTY (the crossing, nothing else); `x bpf` the ratio to the same operation on a"
                " `BPF_MAP_TYPE_HASH` of u64 keys and values of the same size,"
                " filled with the same keys in the same order.  Keys: `seq` ="
                " 1..N visited in order; `rand` = N seeded random 64-bit keys"
@@ -271,12 +271,12 @@ class Report:
         r = self.r
         if not r:
             return
-        self.w("## Targets of issue 6")
+        self.w("## Guard rails")
         self.w()
-        self.w("Each row gives the ratio at every N measured (16-byte values"
-               " unless said), then the verdict on the worst of them, with the"
-               " limit in instructions where it is a ratio to something"
-               " measured here.")
+        self.w("What the code must keep, each on the worst N measured (16-byte"
+               " values unless said): the ratio at every N, then the verdict,"
+               " with the limit in instructions where it is a ratio to"
+               " something measured here.")
         self.w()
         rows = []
         ns = sizes(r)
@@ -284,14 +284,14 @@ class Report:
         noop = self.noop
 
         def fmt(vals):
-            return ", ".join(f"{n_txt(n)}: {rtxt(v)}" for n, v in vals
+            return ", ".join(f"{n_txt(n)}: {rtxt(v)}" for n, v, _, _ in vals
                              if v is not None) or "n/a"
 
-        def verdict(vals, limit, why="n/a"):
+        def verdict(vals, limit):
             """vals: (n, ratio, value, reference); at most @limit."""
             got = [v for v in vals if v[1] is not None]
             if not got:
-                return why
+                return "n/a"
             n, worst, val, ref = max(got, key=lambda v: v[1])
             if worst <= limit:
                 return "met"
@@ -299,225 +299,45 @@ class Report:
                 if val is not None and ref else ""
             return f"**missed** by {(worst / limit - 1) * 100:.0f}%{need}"
 
-        def against(what, be, batch, order, ref_fn):
+        def against(what, batch, order, ref_fn):
             out = []
             for n in ns:
-                v = r.median(what, be, n, vs, batch, order)
+                v = r.median(what, "hash", n, vs, batch, order)
                 ref = ref_fn(n)
                 out.append((n, ratio(v, ref), v, ref))
             return out
 
-        nop32 = r.median("uring-nop", "-", "-", "-", 32)
         for order in orders(r):
-            v = against("get-hit", "hash", "-", order, lambda n: noop)
-            rows.append([f"hash get <= 1.5x no-op ioctl ({order})",
-                         fmt((x[0], x[1]) for x in v), verdict(v, 1.5)])
-            v = against("get-hit", "hash", "-", order,
+            v = against("get-hit", "-", order, lambda n: noop)
+            rows.append([f"hash get <= 1.5x the crossing ({order})", fmt(v),
+                         verdict(v, 1.5)])
+            v = against("get-hit", "-", order,
                         lambda n, o=order: r.median("get-hit", "bpf-hash", n,
                                                     vs, "-", o))
-            rows.append([f"hash get <= 0.35x BPF lookup ({order})",
-                         fmt((x[0], x[1]) for x in v), verdict(v, 0.35)])
-            v = against("get-hit", "hash", 64, order, lambda n: noop)
-            rows.append([f"hash batch-64 get <= 0.25x no-op ioctl, per op"
-                         f" ({order})", fmt((x[0], x[1]) for x in v),
-                         verdict(v, 0.25)])
-            v = against("get-hit", "hash", 64, order,
+            rows.append([f"hash get <= 0.35x BPF lookup ({order})", fmt(v),
+                         verdict(v, 0.35)])
+            v = against("get-hit", 64, order,
                         lambda n, o=order: r.median("dump", "bpf-hash", n, vs,
                                                     64, o))
             rows.append([f"hash batch-64 get <= BPF LOOKUP_BATCH per element"
-                         f" ({order})", fmt((x[0], x[1]) for x in v),
-                         verdict(v, 1.0)])
-            v = against("uring-get-hit", "hash", 32, order, lambda n: noop)
-            rows.append([f"uring_cmd get at 32 per submit <= 0.75x no-op"
-                         f" ioctl ({order})", fmt((x[0], x[1]) for x in v),
-                         verdict(v, 0.75, "n/a: the module has no uring_cmd")])
-            v = against("uring-get-hit", "hash", 32, order, lambda n: nop32)
-            rows.append([f"uring_cmd get at 32 <= 1.5x io_uring NOP at 32"
-                         f" ({order})", fmt((x[0], x[1]) for x in v),
-                         verdict(v, 1.5, "n/a: the module has no uring_cmd")])
+                         f" ({order})", fmt(v), verdict(v, 1.0)])
         if ns:
             lo = ns[0]
-            for b in ("hash", "xarray"):
-                for order in orders(r):
-                    have = [n for n in ns
-                            if r.median("get-hit", b, n, vs, "-", order)]
-                    if not have:
-                        continue
-                    hi = have[-1]
-                    a = r.median("get-hit", b, lo, vs, "-", order)
-                    z = r.median("get-hit", b, hi, vs, "-", order)
-                    label = f"{b} get at 10^6 <= 1.3x at {n_txt(lo)} ({order})"
-                    if hi != 1000000:
-                        label += f"; largest N measured: {n_txt(hi)}"
-                    rows.append([label,
-                                 rtxt(ratio(z, a)) + f" ({num(z)} / {num(a)})",
-                                 verdict([(hi, ratio(z, a), z, a)], 1.3)])
-        for v in vsizes(r):
             for order in orders(r):
-                f = [x for x in r.figs if x["what"] == "mem-slab" and
-                     x["backend"] == "hash" and x["value_size"] == str(v)
-                     and x["order"] == order]
-                if not f:
+                have = [n for n in ns
+                        if r.median("get-hit", "hash", n, vs, "-", order)]
+                if not have:
                     continue
-                try:
-                    b = float(f[-1]["median"])
-                except ValueError:
-                    continue
-                rows.append([f"hash overhead <= 64 B per entry ({v}-byte"
-                             f" values, {order}, N={n_txt(f[-1]['n'])})",
-                             f"{b:.0f} B", "met" if b <= 64 else
-                             f"**missed** by {b - 64:.0f} B"])
-        if self.s:
-            ctl = self.scale_control()
-            for b in ("hash", "xarray", "maple"):
-                x = self.scale_ratio(b)
-                if x is None:
-                    rows.append([f"2 readers >= 1.8x one reader: {b}", "n/a",
-                                 "n/a"])
-                    continue
-                extra = f" (control getppid: {ctl:.2f}x)" if ctl else ""
-                rows.append([f"2 readers >= 1.8x one reader: {b}",
-                             f"{x:.2f}x{extra}", "met" if x >= 1.8 else
-                             f"**missed** by {(1 - x / 1.8) * 100:.0f}%"])
-        self.w(table(["target", "measured", "verdict"], rows))
-        self.facts()
-
-    def scale_ratio(self, backend, what=None):
-        for x in (self.s.figs if self.s else []):
-            if x["what"] == "scale-ratio" and x["backend"] == backend and \
-                    (what is None or x["note"].startswith(what)):
-                try:
-                    return float(x["median"])
-                except ValueError:
-                    return None
-        return None
-
-    def scale_control(self):
-        return self.scale_ratio("-", "scale-getppid")
-
-    def facts(self):
-        """Measured facts that explain the misses: where the cost goes."""
-        r = self.r
-        vs = 16 if 16 in vsizes(r) else (vsizes(r) or [None])[0]
-        ns = sizes(r)
-        if not ns or self.noop is None:
-            return
-        n = 10000 if 10000 in ns else ns[0]
-        order = "rand" if "rand" in orders(r) else orders(r)[0]
-        out = []
-        dn = r.median("ioctl-devnull", "-")
-        gp = r.median("getppid", "-")
-        if dn and gp:
-            out.append(f"The crossing: getppid() {num(gp)}, an unknown ioctl"
-                       f" on /dev/null {num(dn)}, `KDS_IOC_NOOP`"
-                       f" {num(self.noop)}: kds's own dispatch adds"
-                       f" {ins(self.noop - dn)} instructions to the ioctl"
-                       " path.")
-        g = r.median("get-hit", "hash", n, vs, "-", order)
-        if g:
-            k = r.median("kloop-get-hit", "hash", n, vs, "-", order)
-            split = (f"; the in-kernel loop puts the structure at {num(k)},"
-                     f" so dispatch and copies are {ins(g - self.noop - k)}"
-                     if k else "; without the in-kernel loop the structure"
-                     " and the copies cannot be told apart here")
-            out.append(f"A hash get (N={n_txt(n)}, {order}) costs {num(g)}:"
-                       f" {ins(g - self.noop)} beyond the crossing, where the"
-                       f" 1.5x target allows {ins(0.5 * self.noop)}{split}.")
-        big = max(vsizes(r)) if vsizes(r) else None
-        if big and big != vs:
-            gb = r.median("get-hit", "hash", n, big, "-", order)
-            if g and gb:
-                out.append(f"A {big}-byte value adds {ins(gb - g)} to a hash"
-                           f" get ({num(gb)} against {num(g)}): the value is"
-                           " copied twice in the kernel (out of the backend"
-                           " into a buffer, then to user space; the contract"
-                           " forbids copying to user space inside the RCU"
-                           " read-side section), and a value longer than the"
-                           " ioctl's 256-byte stack buffer is looked up"
-                           " twice: the first lookup only learns its length,"
-                           " the second copies it into a kvmalloc() buffer"
-                           " of that size.  Under icount a"
-                           " `rep movs` copy counts one instruction per"
-                           " iteration, so copies weigh more here than on"
-                           " hardware.")
-        b1 = r.median("get-hit", "hash", n, vs, 256, order)
-        b64 = r.median("get-hit", "hash", n, vs, 64, order)
-        if b1 and g:
-            k = r.median("kloop-get-hit", "hash", n, vs, "-", order)
-            kk = (f"; the structure alone (in-kernel loop, including its"
-                  f" memcpy of the value) is {num(k)}, so everything else"
-                  f" (the crossing shared by 64 included) is {ins(b64 - k)}"
-                  " per operation at 64 per call"
-                  if k and b64 else "")
-            out.append(f"In `KDS_IOC_BATCH` a hash get costs {num(b1)} per"
-                       f" operation at 256 per call, against {ins(g - self.noop)}"
-                       " for a single get beyond the crossing: the batch"
-                       " reads its operations 16 at a time under one access"
-                       " check and answers them the same way, and looks up"
-                       " each run of gets with one call of the backend's"
-                       " get_many (one indirect call, a retpoline here, and"
-                       " one RCU read-side section for up to 16 gets), but"
-                       " each operation still pays its lookup, a copy of"
-                       " the value out of the entry and another to user"
-                       " space with its own access check; 0.25x the"
-                       f" no-op is {ins(0.25 * self.noop)}{kk}.  The profile"
-                       " (below) counts, per operation of a batch of 64,"
-                       " the core's loop (read the operation, call the"
-                       " backend, copy out, answer) and the backend's"
-                       " lookup with its RCU section separately.")
-        u32 = r.median("uring-get-hit", "hash", n, vs, 32, order)
-        nop32 = r.median("uring-nop", "-", "-", "-", 32)
-        if u32 and nop32:
-            ud = r.median("uring-del", "hash", n, vs, 32, order)
-            kd = r.median("kloop-del", "hash", n, vs, "-", order)
-            dd = (f"; a uring_cmd del, which completes with 0, costs"
-                  f" {num(ud)} against {num(kd)} for the structure alone"
-                  if ud and kd else "")
-            out.append(f"A uring_cmd get at 32 per submit costs {num(u32)}"
-                       f" per operation against {num(nop32)} for"
-                       " IORING_OP_NOP at the same depth (registered file,"
-                       " no fget()/fput()): each command still pays"
-                       " io_uring's generic request path for a file-bound"
-                       " opcode (prep, issue, audit hooks) and kds's own"
-                       " get; on 6.1 a command that completes with a"
-                       " non-zero result (a get's value length, any error)"
-                       " is posted through the unbatched failure path"
-                       " (io_queue_async() -> io_req_complete_failed()),"
-                       f" not the deferred batch{dd}.")
-        mems = [x for x in r.figs if x["what"] == "mem-slab" and
-                x["backend"] == "hash" and big and x["value_size"] == str(big)]
-        if mems:
-            m = mems[-1]
-            out.append(f"Memory with {big}-byte values:"
-                       f" {m['note'].split(';')[1].strip()}: kds_hash keeps"
-                       " a value that would round its entry up to the next"
-                       " slab size class in an allocation of its own"
-                       " (kds_entry_keep_apart()); the other backends keep"
-                       " every value in the entry's allocation.")
-        ctl = self.scale_control()
-        if ctl is not None:
-            load = f" (host load: {self.a.host_load})" if self.a.host_load \
-                else ""
-            out.append(f"Reader scaling: getppid(), which shares nothing,"
-                       f" reached {ctl:.2f}x on two vCPUs in this run{load};"
-                       " a backend cannot scale better than the host lets"
-                       " the two vCPU threads of QEMU run, so the column"
-                       " `ratio / getppid ratio` of the scaling table is the"
-                       " backend's own share.")
-        prof = os.path.join(os.path.dirname(os.path.abspath(
-            self.a.markdown)), "PROFILE.md")
-        if os.path.exists(prof):
-            out.append("Where the instructions go, function by function,"
-                       " for one noop, get, put, del, batch of 64 gets and"
-                       " submit of 32 uring_cmd gets and 32 NOPs:"
-                       " [PROFILE.md](PROFILE.md), written by `make profile`"
-                       " (the same kernel under icount, one call of each"
-                       " single-stepped through QEMU's gdb stub).")
-        self.w("What the figures say about the misses:")
-        self.w()
-        for o in out:
-            self.w(f"- {o}")
-        self.w()
+                hi = have[-1]
+                a = r.median("get-hit", "hash", lo, vs, "-", order)
+                z = r.median("get-hit", "hash", hi, vs, "-", order)
+                label = f"hash get at 10^6 <= 1.3x at {n_txt(lo)} ({order})"
+                if hi != 1000000:
+                    label += f"; largest N measured: {n_txt(hi)}"
+                rows.append([label,
+                             rtxt(ratio(z, a)) + f" ({num(z)} / {num(a)})",
+                             verdict([(hi, ratio(z, a), z, a)], 1.3)])
+        self.w(table(["guard rail", "measured", "verdict"], rows))
 
     # ---- tables --------------------------------------------------------------
 
@@ -532,7 +352,8 @@ class Report:
                 [("getppid", "-", "-", "getppid()"),
                  ("ioctl-devnull", "-", "-",
                   "ioctl(/dev/null, unknown) -> ENOTTY")]
-                + [("noop", b, "-", f"KDS_IOC_NOOP on /dev/kds/{b}")
+                + [("noop", b, "-", f"unknown command on /dev/kds/{b}"
+                    " -> ENOTTY (the crossing)")
                    for b in BACKENDS]
                 + [("uring-nop", "-", d, f"io_uring NOP, {d} per submit")
                    for d in r.values("batch")
@@ -667,35 +488,42 @@ class Report:
                      rows))
 
     def extra(self):
+        """uring_cmd at one depth, and the in-kernel loop: a row per case."""
         r = self.r
         if not r:
             return
-        for prefix, title, text in (
+        depth = "32"
+        for prefix, title, text, batch in (
                 ("uring-", "io_uring passthrough (uring_cmd)",
-                 "get, put and del as `IORING_OP_URING_CMD` on the device,"
-                 " D per submit; ns per operation (x noop)."),
+                 f"get, put and del as `IORING_OP_URING_CMD` on the device,"
+                 f" {depth} per submit (the other depths are in the TSV);"
+                 " median ns per operation (x noop).", depth),
                 ("kloop-", "In-kernel loop",
                  "The structure alone: the module's own loop over the same"
-                 " keys, no crossing and no user copy (x noop).")):
-            figs = [f for f in r.figs if f["what"].startswith(prefix)
-                    and f["backend"] in BACKENDS]
-            if not figs:
+                 " keys, no crossing and no user copy; median ns per"
+                 " operation (x noop).", "-")):
+            cases = []
+            for f in r.figs:
+                if f["what"].startswith(prefix) and \
+                        f["backend"] in BACKENDS and f["batch"] == batch:
+                    c = (f["backend"], f["value_size"], f["order"], f["n"])
+                    if c not in cases:
+                        cases.append(c)
+            if not cases:
                 continue
             self.w(f"## {title}")
             self.w()
             self.w(text)
             self.w()
             rows = []
-            for f in figs:
-                try:
-                    m = float(f["median"])
-                except ValueError:
-                    m = None
-                rows.append([f["what"], f["backend"], n_txt(f["n"]),
-                             f["value_size"], f["order"], f["batch"], num(m),
-                             rtxt(ratio(m, self.noop))])
-            self.w(table(["what", "backend", "N", "value", "order", "depth",
-                          "median", "x noop"], rows))
+            for be, vs, order, n in cases:
+                cells = []
+                for op in OPS:
+                    m = r.median(prefix + op, be, n, vs, batch, order)
+                    cells.append("-" if m is None else
+                                 f"{num(m)} ({rtxt(ratio(m, self.noop))})")
+                rows.append([be, f"{vs} B {order}", n_txt(n)] + cells)
+            self.w(table(["backend", "values", "N"] + OPS, rows))
 
     def split(self):
         """get-hit = crossing (noop) + dispatch and copies + structure."""
@@ -721,7 +549,7 @@ class Report:
         self.w("## Where a get goes")
         self.w()
         self.w(f"Single get-hit ({vs}-byte values) split into the crossing"
-               " (`KDS_IOC_NOOP`), the structure alone (the module's"
+               " (an unknown command, ENOTTY), the structure alone (the module's"
                " in-kernel loop, when it has one) and the rest: ioctl"
                " dispatch, the struct and value copies, the counters.")
         self.w()
@@ -775,7 +603,7 @@ class Report:
         self.w("Readers each pinned to a CPU with their own open file, get"
                " of present keys (16-byte values, sequential keys) for a"
                " fixed time; ops/s summed over the readers, median of the"
-               " samples.  getppid() and KDS_IOC_NOOP are controls: they"
+               " samples.  getppid() and an unknown command are controls: they"
                " show how much two vCPUs of multi-threaded TCG on this host"
                " can scale at all.")
         self.w()
@@ -920,7 +748,7 @@ def svg(run, noop):
             out.append(f'<line x1="{ox}" y1="{y:.1f}" x2="{ox + pw}"'
                        f' y2="{y:.1f}" stroke="#000" stroke-dasharray="5,4"/>')
             out.append(f'<text x="{ox + pw - 4}" y="{y - 4:.1f}"'
-                       ' text-anchor="end" font-size="11">no-op ioctl</text>')
+                       ' text-anchor="end" font-size="11">crossing (unknown ioctl)</text>')
         for be, pts in series.items():
             d = " ".join(f"{px(n):.1f},{py(m):.1f}" for n, m in pts)
             dash = ' stroke-dasharray="2,3"' if be in PEERS else ""
