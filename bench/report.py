@@ -339,6 +339,19 @@ class Report:
                              verdict([(hi, ratio(z, a), z, a)], 1.3)])
         self.w(table(["guard rail", "measured", "verdict"], rows))
 
+    def scale_ratio(self, backend, what=None):
+        for x in (self.s.figs if self.s else []):
+            if x["what"] == "scale-ratio" and x["backend"] == backend and \
+                    (what is None or x["note"].startswith(what)):
+                try:
+                    return float(x["median"])
+                except ValueError:
+                    return None
+        return None
+
+    def scale_control(self):
+        return self.scale_ratio("-", "scale-getppid")
+
     # ---- tables --------------------------------------------------------------
 
     def floors(self):
