@@ -453,49 +453,14 @@ static int cmd_clear(struct ctl *ctl, const uint64_t *keys, char **args)
 	return EXIT_OK;
 }
 
-/*
- * Names of the shape fields of struct kds_stats for each backend; a NULL
- * name is a field that does not apply.  A backend this table does not
- * know gets every field under its uapi name.
- */
-struct shape_names {
-	const char *backend;
-	const char *shape;
-	const char *shape2;
-	const char *buckets;
-};
-
-static const struct shape_names shape_table[] = {
-	{ "list",	"length",	 NULL,		 NULL },
-	{ "hash",	"longest_chain", "buckets_used", "buckets" },
-	{ "rbtree",	"height",	 NULL,		 NULL },
-	{ "xarray",	"height",	 NULL,		 NULL },
-	{ "maple",	"height",	 NULL,		 NULL },
-};
-
-static const struct shape_names unknown_shape = {
-	NULL, "shape", "shape2", "buckets",
-};
-
-static const struct shape_names *shape_names_of(const char *backend)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(shape_table) / sizeof(shape_table[0]); i++)
-		if (!strcmp(backend, shape_table[i].backend))
-			return &shape_table[i];
-	return &unknown_shape;
-}
-
 static int cmd_stats(struct ctl *ctl, const uint64_t *keys, char **args)
 {
-	const struct shape_names *names;
 	struct kds_stats st;
 	int err;
 
 	(void)keys;
 	(void)args;
-	err = kds_stats(&ctl->dev, &st);
+	err = kds_stats(&ctl->dev, &st, KDS_STATS_SHAPE);
 	if (err)
 		return op_failed(ctl, "stats", err);
 	print_stat("entries", st.entries);
@@ -506,13 +471,16 @@ static int cmd_stats(struct ctl *ctl, const uint64_t *keys, char **args)
 	print_stat("dels", st.dels);
 	print_stat("clears", st.clears);
 	print_stat("errors", st.errors);
-	names = shape_names_of(ctl->dev.api.backend);
-	if (names->shape)
-		print_stat(names->shape, st.shape);
-	if (names->shape2)
-		print_stat(names->shape2, st.shape2);
-	if (names->buckets)
-		print_stat(names->buckets, st.buckets);
+	/* the shape fields the backend filled, as sysfs names them */
+	if (st.shape & KDS_SHAPE_LENGTH)
+		print_stat("length", st.length);
+	if (st.shape & KDS_SHAPE_CHAIN) {
+		print_stat("longest_chain", st.longest_chain);
+		print_stat("buckets_used", st.buckets_used);
+		print_stat("buckets", st.buckets);
+	}
+	if (st.shape & KDS_SHAPE_HEIGHT)
+		print_stat("height", st.height);
 	return EXIT_OK;
 }
 

@@ -53,7 +53,7 @@ enum kind { T_KDS, T_BPF, T_USER };
  * @dev: the open device (T_KDS)
  * @present: the device opened and answered the handshake
  * @occupied: the store held entries and --clear was not given: the bench
- *	takes only the no-op floor on it and leaves the store alone
+ *	takes only the crossing floor on it and leaves the store alone
  * @ordered: it supports KDS_IOC_RANGE
  * @uring_cmd: it answered the uring_cmd probe
  * @kloop: path of its in-kernel loop file, "" when it has none

@@ -3,7 +3,7 @@
  * kdsctl bench - memory and floors: what a store takes per entry
  * (/proc/slabinfo, /proc/meminfo), the estimate that keeps a run
  * inside the memory, and the floors: getppid(), an unknown ioctl on
- * /dev/null, KDS_IOC_NOOP and io_uring NOP.
+ * /dev/null, an unknown command on a kds device and io_uring NOP.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +17,7 @@
 
 #include "kdsctl_bench_mem.h"
 #include "kdsctl_bench_out.h"
+#include "kdsctl_bench_target.h"
 
 /* An unknown ioctl command for /dev/null (no driver claims it). */
 #define DEVNULL_CMD		_IO(KDS_TYPE, 0x3f)
@@ -180,6 +181,25 @@ static void mem_emit_one(struct bench *b, struct target *t, const char *what,
 	emit(b, &f);
 }
 
+/*
+ * The two shape figures of a memory line, as version 1 of the ABI gave
+ * them: list: length; hash: longest chain and buckets used; the trees:
+ * height.
+ */
+static uint64_t shape_first(const struct kds_stats *st)
+{
+	if (st->shape & KDS_SHAPE_LENGTH)
+		return st->length;
+	if (st->shape & KDS_SHAPE_CHAIN)
+		return st->longest_chain;
+	return st->height;
+}
+
+static uint64_t shape_second(const struct kds_stats *st)
+{
+	return st->shape & KDS_SHAPE_CHAIN ? st->buckets_used : 0;
+}
+
 void mem_emit(struct bench *b, struct target *t,
 	      const struct memsnap *before, uint64_t n, uint32_t vsize,
 	      int order)
@@ -190,15 +210,15 @@ void mem_emit(struct bench *b, struct target *t,
 	int ret;
 
 	mem_snap(b, &after);
-	ret = kds_stats(&t->dev, &st);
+	ret = kds_stats(&t->dev, &st, KDS_STATS_SHAPE);
 	if (ret)
 		snprintf(extra, sizeof(extra), "stats: %s", errtext(ret));
 	else
 		snprintf(extra, sizeof(extra),
 			 "stats: entries %" PRIu64 ", bytes %" PRIu64 ", shape %"
 			 PRIu64 "/%" PRIu64, (uint64_t)st.entries,
-			 (uint64_t)st.bytes, (uint64_t)st.shape,
-			 (uint64_t)st.shape2);
+			 (uint64_t)st.bytes, shape_first(&st),
+			 shape_second(&st));
 	mem_emit_one(b, t, "mem-slab", before->slab_ok && after.slab_ok,
 		     before->slab, after.slab, n, vsize, order, extra);
 	mem_emit_one(b, t, "mem-meminfo", before->meminfo_ok && after.meminfo_ok,
@@ -258,7 +278,7 @@ static int loop_devnull(struct bench *b, void *arg, uint64_t ops)
 	return 0;
 }
 
-static int loop_noop(struct bench *b, void *arg, uint64_t ops)
+static int loop_unknown(struct bench *b, void *arg, uint64_t ops)
 {
 	struct target *t = arg;
 	uint64_t i;
@@ -266,11 +286,32 @@ static int loop_noop(struct bench *b, void *arg, uint64_t ops)
 
 	(void)b;
 	for (i = 0; i < ops; i++) {
-		ret = kds_noop(&t->dev);
+		ret = kds_unknown_cmd(&t->dev);
 		if (ret)
 			return ret;
 	}
 	return 0;
+}
+
+/*
+ * The crossing floor of a kds device, under the name "noop" that the
+ * no-op command of version 1 gave it.  A device that does not answer the
+ * retired number with ENOTTY gets a failed figure saying so.
+ */
+static void floor_unknown(struct bench *b, struct target *t)
+{
+	char why[160];
+	struct fig f;
+
+	if (!unknown_cmd_check(t, why, sizeof(why))) {
+		floor_fig(b, "noop", t->name, 0,
+			  "unknown command (ENOTTY): the crossing cost",
+			  loop_unknown, t);
+		return;
+	}
+	fig_init(&f, "noop", t->name, 0, UINT32_MAX, 0, "-", b->ops);
+	fig_fail(&f, "%s", why);
+	emit(b, &f);
 }
 
 struct nop_arg {
@@ -311,8 +352,7 @@ void run_floors(struct bench *b)
 	}
 	for (i = 0; i < b->nt; i++)
 		if (b->t[i].kind == T_KDS && b->t[i].present)
-			floor_fig(b, "noop", b->t[i].name, 0, "KDS_IOC_NOOP",
-				  loop_noop, &b->t[i]);
+			floor_unknown(b, &b->t[i]);
 }
 
 void run_uring_floors(struct bench *b)

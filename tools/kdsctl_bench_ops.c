@@ -148,7 +148,7 @@ static int range_walk(struct bench *b, struct target *t, uint32_t vsize,
 		if (ret)
 			return ret;
 		got += r.count;
-		if (r.flags & KDS_RANGE_MORE) {
+		if (r.out_flags & KDS_RANGE_MORE) {
 			lo = r.next;
 		} else {
 			if (++wraps > 2 && !r.count)

@@ -27,9 +27,9 @@ _Static_assert(sizeof(all_backends) / sizeof(all_backends[0]) ==
 static const char help_text[] =
 "Usage: kdsctl [-b BACKEND | -d PATH] bench [OPTION]...\n"
 "Measure what each operation of each kds backend costs, next to the floors\n"
-"(getppid(), KDS_IOC_NOOP, an unknown ioctl on /dev/null) and the peers (a\n"
-"bpf() hash map, io_uring NOP, a hash table in user space), with the same\n"
-"keys, values and key order.  Each figure: warm-up samples, then timed\n"
+"(getppid(), an unknown command on the kds device and an unknown ioctl on\n"
+"/dev/null, both ENOTTY) and the peers (a bpf() hash map, io_uring NOP, a\n"
+"hash table in user space), with the same keys, values and key order.  Each figure: warm-up samples, then timed\n"
 "samples; the minimum and the median ns per operation are reported\n"
 "(CLOCK_MONOTONIC: under QEMU -icount one ns is one guest instruction).\n"
 "\n"

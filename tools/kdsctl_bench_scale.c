@@ -61,7 +61,7 @@ static int scale_op(struct scale_thread *t, struct kds_dev *dev, char *buf,
 	case SCALE_GET:
 		return kds_get(dev, sh->keys[i], buf, sh->vsize, &len);
 	case SCALE_NOOP:
-		return kds_noop(dev);
+		return kds_unknown_cmd(dev);
 	default:
 		syscall(SYS_getppid);
 		return 0;
@@ -273,8 +273,11 @@ void run_scaling(struct bench *b)
 			continue;
 		if (!noop_t) {
 			noop_t = t;
-			scale_pair(b, "scale-noop", t->name, t->path, SCALE_NOOP,
-				   0, vsize);
+			if (unknown_cmd_check(t, why, sizeof(why)))
+				skip(b, "reader scaling: %s", why);
+			else
+				scale_pair(b, "scale-noop", t->name, t->path,
+					   SCALE_NOOP, 0, vsize);
 		}
 		if (t->occupied)
 			continue;

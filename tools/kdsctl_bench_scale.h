@@ -21,7 +21,7 @@ struct scale_result {
 
 /* What each reader thread does in a loop. */
 #define SCALE_GET	0	/* KDS_IOC_GET of a present key */
-#define SCALE_NOOP	1	/* KDS_IOC_NOOP */
+#define SCALE_NOOP	1	/* an unknown command (ENOTTY) */
 #define SCALE_GETPPID	2	/* getppid(), a control without kds */
 
 /**

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "kdsctl_bench_target.h"
@@ -15,6 +16,37 @@
 #define KLOOP_DIR		"/sys/kernel/debug/kds"
 
 /* ---- operations on a target ---------------------------------------------- */
+
+/*
+ * One KDS_IOC_RETIRED: 0 when it failed with ENOTTY, as it must; -EPROTO
+ * when it succeeded; another errno as it came.
+ */
+int kds_unknown_cmd(const struct kds_dev *dev)
+{
+	if (ioctl(dev->fd, KDS_IOC_RETIRED, NULL) != -1)
+		return -EPROTO;
+	return errno == ENOTTY ? 0 : -errno;
+}
+
+/*
+ * Whether the crossing floor can be taken on @t: the retired number must
+ * be ENOTTY, or the floor would time something else.  0, or -EPROTO
+ * with the reason in @why.
+ */
+int unknown_cmd_check(const struct target *t, char *why, size_t size)
+{
+	int ret = kds_unknown_cmd(&t->dev);
+
+	if (ret == -EPROTO)
+		snprintf(why, size, "%s: ioctl 0x08 succeeded, where an unknown"
+			 " command must fail with ENOTTY (a module of API"
+			 " version 1?)", t->path);
+	else if (ret)
+		snprintf(why, size, "%s: ioctl 0x08 failed with %s, where an"
+			 " unknown command must fail with ENOTTY", t->path,
+			 errtext(ret));
+	return ret ? -EPROTO : 0;
+}
 
 /* What each operation must return. */
 static int op_expect(enum op op)
@@ -276,7 +308,7 @@ static void open_kds(struct bench *b, struct target *t, const char *backend,
 	if (!b->clear && (b->groups & (G_KDS | G_MEM | G_SCALE))) {
 		struct kds_stats st;
 
-		ret = kds_stats(&t->dev, &st);
+		ret = kds_stats(&t->dev, &st, 0);
 		if (ret || st.entries) {
 			t->occupied = true;
 			if (ret)

@@ -7,6 +7,15 @@
 
 #include "kdsctl_bench_core.h"
 
+/*
+ * The crossing floor: a command number the module does not know.  0x08
+ * was the no-op of API version 1 and is retired: it is ENOTTY, as any
+ * unknown number, once the module has looked at it.
+ */
+#define KDS_IOC_RETIRED		_IO(KDS_TYPE, 0x08)
+
+int kds_unknown_cmd(const struct kds_dev *dev);
+int unknown_cmd_check(const struct target *t, char *why, size_t size);
 int target_ops(struct bench *b, struct target *t, enum op op,
 	       uint32_t vsize, uint32_t batch, const uint64_t *keys,
 	       uint64_t n);

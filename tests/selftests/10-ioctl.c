@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kds: the binary interface, one key at a time (KDS_IOC_API, PUT, GET,
- * DEL, CLEAR, NOOP), and how each command refuses bad input: the errno of
- * the uapi header, and a store left as it was.
+ * DEL, CLEAR), the retired number of version 1's no-op, and how each
+ * command refuses bad input: the errno of the uapi header, and a store
+ * left as it was.  The layout of the structs is checked at build time, in
+ * kds_test.h.
  */
 #include "kds_test.h"
 
@@ -59,10 +61,29 @@ TEST_F(ioctl, api_with_nonzero_flags_is_einval)
 	ASSERT_EQ(-EINVAL, kds_ioctl(self->fd, KDS_IOC_API, &api));
 }
 
-TEST_F(ioctl, noop_succeeds)
+/* 0x08 was KDS_IOC_NOOP in version 1: retired, it is an unknown number. */
+TEST_F(ioctl, retired_noop_number_is_enotty_like_an_unused_one)
 {
-	ASSERT_EQ(0, ioctl(self->fd, KDS_IOC_NOOP, 0));
-	ASSERT_EQ(0, ioctl(self->fd, KDS_IOC_NOOP, 0));
+	struct kds_kv kv = kds_kv_of(1, "x", 1);
+	const unsigned long cmds[] = {
+		_IO(KDS_TYPE, 0x08),
+		_IO(KDS_TYPE, 0x3f),
+	};
+	size_t i;
+
+	ASSERT_EQ(0, kds_put_str(self->fd, 2, "kept"));
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		/* as version 1's callers made it, and with a struct */
+		errno = 0;
+		ASSERT_EQ(-1, ioctl(self->fd, cmds[i], 0))
+			TH_LOG("command %#lx", cmds[i]);
+		ASSERT_EQ(ENOTTY, errno) TH_LOG("command %#lx", cmds[i]);
+		ASSERT_EQ(-ENOTTY, kds_ioctl(self->fd, cmds[i], &kv))
+			TH_LOG("command %#lx", cmds[i]);
+	}
+	ASSERT_EQ(-ENOENT, kds_holds(self->fd, 1, "x"));
+	ASSERT_EQ(0, kds_holds(self->fd, 2, "kept"));
+	ASSERT_EQ(1, kds_nr_entries(self->fd));
 }
 
 TEST_F(ioctl, put_then_get_returns_the_value)
@@ -252,12 +273,61 @@ TEST_F(ioctl, clear_empties_the_store)
 	ASSERT_EQ(0, kds_clear(self->fd));
 }
 
-TEST_F(ioctl, clear_with_a_nonzero_argument_is_einval)
+TEST_F(ioctl, clear_with_nonzero_flags_is_einval_and_changes_nothing)
+{
+	struct kds_clear c = { .size = sizeof(c) };
+	const __u32 flags[] = { 1, 2, 1U << 31 };
+	size_t i;
+
+	ASSERT_EQ(0, kds_put_str(self->fd, 1, "kept"));
+	for (i = 0; i < ARRAY_SIZE(flags); i++) {
+		c.flags = flags[i];
+		ASSERT_EQ(-EINVAL, kds_ioctl(self->fd, KDS_IOC_CLEAR, &c))
+			TH_LOG("flags %#x", flags[i]);
+	}
+	ASSERT_EQ(0, kds_holds(self->fd, 1, "kept"));
+	ASSERT_EQ(1, kds_nr_entries(self->fd));
+}
+
+/* Version 1 took the integer 0: now that is a NULL struct pointer. */
+TEST_F(ioctl, clear_with_a_null_pointer_is_efault_and_changes_nothing)
 {
 	ASSERT_EQ(0, kds_put_str(self->fd, 1, "kept"));
-	ASSERT_EQ(-1, ioctl(self->fd, KDS_IOC_CLEAR, 1));
-	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-EFAULT, kds_ioctl(self->fd, KDS_IOC_CLEAR, NULL));
+	ASSERT_EQ(-1, ioctl(self->fd, KDS_IOC_CLEAR, 0));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(-EFAULT, kds_ioctl(self->fd, KDS_IOC_CLEAR, kds_unmapped()));
 	ASSERT_EQ(0, kds_holds(self->fd, 1, "kept"));
+}
+
+TEST_F(ioctl, clear_with_a_size_below_8_is_einval_and_changes_nothing)
+{
+	struct kds_clear c = { 0 };
+	const __u32 sizes[] = { 0, 1, 4, 7 };
+	size_t i;
+
+	ASSERT_EQ(0, kds_put_str(self->fd, 1, "kept"));
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		c.size = sizes[i];
+		ASSERT_EQ(-EINVAL, kds_ioctl(self->fd, KDS_IOC_CLEAR, &c))
+			TH_LOG("size %u", sizes[i]);
+	}
+	ASSERT_EQ(0, kds_holds(self->fd, 1, "kept"));
+}
+
+TEST_F(ioctl, clear_of_a_larger_struct_follows_the_size_rules)
+{
+	struct {
+		struct kds_clear c;
+		__u64 tail;
+	} g = { .c = { .size = sizeof(g) }, .tail = 1 };
+
+	ASSERT_EQ(0, kds_put_str(self->fd, 1, "kept"));
+	ASSERT_EQ(-E2BIG, kds_ioctl(self->fd, KDS_IOC_CLEAR, &g));
+	ASSERT_EQ(0, kds_holds(self->fd, 1, "kept"));
+	g.tail = 0;
+	ASSERT_EQ(0, kds_ioctl(self->fd, KDS_IOC_CLEAR, &g));
+	ASSERT_EQ(0, kds_nr_entries(self->fd));
 }
 
 TEST_F(ioctl, unknown_commands_are_enotty)
@@ -266,6 +336,7 @@ TEST_F(ioctl, unknown_commands_are_enotty)
 		.size = sizeof(kv), .key = 1, .value = kds_ptr("x"), .value_len = 1,
 	};
 	const unsigned long cmds[] = {
+		_IO(KDS_TYPE, 0x08),	/* retired */
 		_IO(KDS_TYPE, 0x09),
 		_IO(KDS_TYPE, 0x3f),
 		_IO(KDS_TYPE - 1, 0x01),	/* PUT's number, another type */

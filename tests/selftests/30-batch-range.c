@@ -261,11 +261,11 @@ TEST_F(batch, bad_op_fields_are_einval_for_that_op_alone)
 	op_put(&ops[1], 2, "x");
 	ops[1].op = 99;					/* no such op */
 	op_put(&ops[2], 3, "x");
-	ops[2].reserved = 1;				/* reserved set */
+	ops[2].flags = 1U << 1;				/* no such put flag */
 	op_set(&ops[3], KDS_OP_DEL, 7, NULL, 1);	/* del: value_len */
 	op_put(&ops[4], 5, "good");
 	op_set(&ops[5], KDS_OP_GET, 7, NULL, 0);
-	ops[5].reserved = 0x80000000U;
+	ops[5].flags = 0x80000000U;
 	ASSERT_EQ(0, do_batch(self->fd, ops, 6, 0, &done));
 	ASSERT_EQ(6U, done);
 	ASSERT_EQ(-EINVAL, ops[0].result);
@@ -277,6 +277,112 @@ TEST_F(batch, bad_op_fields_are_einval_for_that_op_alone)
 	ASSERT_EQ(0, kds_holds(self->fd, 7, "kept"));
 	ASSERT_EQ(0, kds_holds(self->fd, 5, "good"));
 	ASSERT_EQ(2, kds_nr_entries(self->fd));
+}
+
+TEST_F(batch, put_with_noreplace_of_an_existing_key_is_eexist_and_keeps_it)
+{
+	struct kds_batch_op ops[4];
+	char out[8] = "#######";
+	__u32 done = 0;
+
+	ASSERT_EQ(0, kds_put_str(self->fd, 1, "old"));
+	op_put(&ops[0], 1, "new");
+	ops[0].flags = KDS_PUT_NOREPLACE;
+	op_put(&ops[1], 2, "two");
+	ops[1].flags = KDS_PUT_NOREPLACE;
+	op_set(&ops[2], KDS_OP_GET, 1, out, sizeof(out));
+	op_put(&ops[3], 2, "again");
+	ops[3].flags = KDS_PUT_NOREPLACE;
+	ASSERT_EQ(0, do_batch(self->fd, ops, 4, 0, &done));
+	ASSERT_EQ(4U, done);
+	ASSERT_EQ(-EEXIST, ops[0].result);
+	ASSERT_EQ(0, ops[1].result);
+	/* the get after the refused put sees the old value */
+	ASSERT_EQ(0, ops[2].result);
+	ASSERT_EQ(3U, ops[2].value_len);
+	ASSERT_EQ(0, memcmp(out, "old", 3));
+	/* a key the same batch put is one that exists */
+	ASSERT_EQ(-EEXIST, ops[3].result);
+	ASSERT_EQ(0, kds_holds(self->fd, 1, "old"));
+	ASSERT_EQ(0, kds_holds(self->fd, 2, "two"));
+	ASSERT_EQ(2, kds_nr_entries(self->fd));
+}
+
+TEST_F(batch, put_without_noreplace_still_replaces)
+{
+	struct kds_batch_op ops[1];
+	__u32 done = 0;
+
+	ASSERT_EQ(0, kds_put_str(self->fd, 1, "old"));
+	op_put(&ops[0], 1, "new");
+	ASSERT_EQ(0, do_batch(self->fd, ops, 1, 0, &done));
+	ASSERT_EQ(1U, done);
+	ASSERT_EQ(0, ops[0].result);
+	ASSERT_EQ(0, kds_holds(self->fd, 1, "new"));
+}
+
+TEST_F(batch, eexist_of_noreplace_stops_a_batch_on_error)
+{
+	struct kds_batch_op ops[2];
+	__u32 done = 0;
+
+	ASSERT_EQ(0, kds_put_str(self->fd, 1, "old"));
+	op_put(&ops[0], 1, "new");
+	ops[0].flags = KDS_PUT_NOREPLACE;
+	op_put(&ops[1], 2, "two");
+	ASSERT_EQ(0, do_batch(self->fd, ops, 2, KDS_BATCH_STOP_ON_ERROR, &done));
+	ASSERT_EQ(1U, done);
+	ASSERT_EQ(-EEXIST, ops[0].result);
+	ASSERT_EQ(12345, ops[1].result);
+	ASSERT_EQ(0, kds_holds(self->fd, 1, "old"));
+	ASSERT_EQ(-ENOENT, kds_holds(self->fd, 2, "two"));
+}
+
+TEST_F(batch, flags_on_a_get_or_a_del_are_einval_for_that_op)
+{
+	struct kds_batch_op ops[4];
+	char out[8] = "#######";
+	__u32 done = 0;
+
+	ASSERT_EQ(0, kds_put_str(self->fd, 1, "kept"));
+	op_set(&ops[0], KDS_OP_GET, 1, out, sizeof(out));
+	ops[0].flags = KDS_PUT_NOREPLACE;
+	op_set(&ops[1], KDS_OP_DEL, 1, NULL, 0);
+	ops[1].flags = KDS_PUT_NOREPLACE;
+	op_set(&ops[2], KDS_OP_DEL, 1, NULL, 0);
+	ops[2].flags = 1U << 31;
+	op_set(&ops[3], KDS_OP_GET, 1, out, sizeof(out));
+	ASSERT_EQ(0, do_batch(self->fd, ops, 4, 0, &done));
+	ASSERT_EQ(4U, done);
+	ASSERT_EQ(-EINVAL, ops[0].result);
+	ASSERT_EQ(-EINVAL, ops[1].result);
+	ASSERT_EQ(-EINVAL, ops[2].result);
+	/* the refused get copied nothing; the good one after it did */
+	ASSERT_EQ(0, ops[3].result);
+	ASSERT_EQ(4U, ops[3].value_len);
+	ASSERT_EQ(0, memcmp(out, "kept", 4));
+	ASSERT_EQ(0, kds_holds(self->fd, 1, "kept"));
+}
+
+TEST_F(batch, unknown_put_flags_are_einval_and_change_nothing)
+{
+	const __u32 bad[] = { 1U << 1, 1U << 31, KDS_PUT_NOREPLACE | 1U << 4 };
+	struct kds_batch_op ops[2 * ARRAY_SIZE(bad)];
+	__u32 done = 0, i;
+
+	ASSERT_EQ(0, kds_put_str(self->fd, 1, "old"));
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		op_put(&ops[2 * i], 1, "new");		/* an existing key */
+		ops[2 * i].flags = bad[i];
+		op_put(&ops[2 * i + 1], 100 + i, "new");	/* a new one */
+		ops[2 * i + 1].flags = bad[i];
+	}
+	ASSERT_EQ(0, do_batch(self->fd, ops, ARRAY_SIZE(ops), 0, &done));
+	ASSERT_EQ((__u32)ARRAY_SIZE(ops), done);
+	for (i = 0; i < ARRAY_SIZE(ops); i++)
+		ASSERT_EQ(-EINVAL, ops[i].result) TH_LOG("op %u", i);
+	ASSERT_EQ(0, kds_holds(self->fd, 1, "old"));
+	ASSERT_EQ(1, kds_nr_entries(self->fd));
 }
 
 TEST_F(batch, zero_ops_do_nothing)
@@ -566,7 +672,7 @@ TEST_F(range, all_keys_come_back_in_key_order)
 	ASSERT_EQ(0, do_range(self->fd, 0, KDS_U64_MAX, self->buf,
 			      sizeof(self->buf), &r));
 	ASSERT_EQ(ARRAY_SIZE(some_keys), r.count);
-	ASSERT_EQ(0U, r.flags & KDS_RANGE_MORE);
+	ASSERT_EQ(0U, r.out_flags & KDS_RANGE_MORE);
 	ASSERT_EQ(0, parse_recs(self->buf, sizeof(self->buf), r.count, recs));
 	for (i = 0; i < ARRAY_SIZE(some_keys_sorted); i++) {
 		val_of(v, sizeof(v), some_keys_sorted[i]);
@@ -625,11 +731,13 @@ TEST_F(range, range_without_keys_returns_nothing)
 	ASSERT_EQ(0, do_range(self->fd, 0, KDS_U64_MAX, self->buf,
 			      sizeof(self->buf), &r));
 	ASSERT_EQ(0U, r.count);
-	ASSERT_EQ(0U, r.flags);
+	ASSERT_EQ(0U, r.out_flags);
+	ASSERT_EQ(0U, r.next);
 	ASSERT_EQ(0, put_keys(self->fd, some_keys, ARRAY_SIZE(some_keys)));
 	ASSERT_EQ(0, do_range(self->fd, 8, 998, self->buf, sizeof(self->buf), &r));
 	ASSERT_EQ(0U, r.count);
-	ASSERT_EQ(0U, r.flags);
+	ASSERT_EQ(0U, r.out_flags);
+	ASSERT_EQ(0U, r.next);
 	ASSERT_EQ(0, do_range(self->fd, 2, 2, self->buf, sizeof(self->buf), &r));
 	ASSERT_EQ(0U, r.count);
 }
@@ -675,7 +783,7 @@ TEST_F(range, small_buffer_sets_more_and_resuming_loses_nothing)
 		}
 		calls++;
 		ASSERT_GT(100U, calls);
-		if (!(r.flags & KDS_RANGE_MORE))
+		if (!(r.out_flags & KDS_RANGE_MORE))
 			break;
 		ASSERT_LT(last, r.next);
 		ASSERT_GE(keys[seen], r.next);
@@ -683,6 +791,92 @@ TEST_F(range, small_buffer_sets_more_and_resuming_loses_nothing)
 	}
 	ASSERT_EQ(ARRAY_SIZE(keys), seen);
 	ASSERT_LE(ARRAY_SIZE(keys) / 3, calls);
+}
+
+/*
+ * KDS_RANGE_MORE comes back in out_flags, flags is left as it was: the
+ * same struct, with lo = next, asks for the rest.
+ */
+TEST_F(range, full_buffer_sets_out_flags_more_and_next_gives_the_rest)
+{
+	const __u64 keys[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+	const __u32 len = 4 * KDS_REC_SIZE(2);	/* four of "v<digit>" */
+	const __u32 want_count[] = { 4, 4, 2 };
+	struct kds_range r;
+	struct rec recs[4];
+	__u32 call, i, seen = 0;
+	char v[32];
+
+	ASSERT_EQ(0, put_keys(self->fd, keys, ARRAY_SIZE(keys)));
+	ASSERT_EQ(0, do_range(self->fd, 0, KDS_U64_MAX, self->buf, len, &r));
+	for (call = 0; call < ARRAY_SIZE(want_count); call++) {
+		bool last = call + 1 == ARRAY_SIZE(want_count);
+
+		if (call) {
+			r.lo = r.next;
+			ASSERT_EQ(0, kds_ioctl(self->fd, KDS_IOC_RANGE, &r))
+				TH_LOG("call %u, lo %llu", call,
+				       (unsigned long long)r.lo);
+		}
+		ASSERT_EQ(0U, r.flags);
+		ASSERT_EQ(want_count[call], r.count) TH_LOG("call %u", call);
+		ASSERT_EQ(last ? 0U : KDS_RANGE_MORE, r.out_flags)
+			TH_LOG("call %u", call);
+		ASSERT_EQ(last ? 0U : seen + r.count, r.next)
+			TH_LOG("call %u", call);
+		ASSERT_EQ(0U, r.reserved[0] | r.reserved[1] | r.reserved[2]);
+		ASSERT_EQ(0, parse_recs(self->buf, len, r.count, recs));
+		for (i = 0; i < r.count; i++, seen++) {
+			val_of(v, sizeof(v), keys[seen]);
+			ASSERT_TRUE(rec_is(&recs[i], keys[seen], v))
+				TH_LOG("call %u record %u", call, i);
+		}
+	}
+	ASSERT_EQ(ARRAY_SIZE(keys), seen);
+}
+
+TEST_F(range, more_as_an_input_flag_is_einval)
+{
+	struct kds_range r;
+	char v[32];
+
+	ASSERT_EQ(0, put_keys(self->fd, some_keys, ARRAY_SIZE(some_keys)));
+	memset(self->buf, 0xee, sizeof(self->buf));
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	r.flags = KDS_RANGE_MORE;
+	r.hi = KDS_U64_MAX;
+	r.buf = kds_ptr(self->buf);
+	r.buf_len = sizeof(self->buf);
+	ASSERT_EQ(-EINVAL, kds_ioctl(self->fd, KDS_IOC_RANGE, &r));
+	memset(v, 0xee, sizeof(v));
+	ASSERT_EQ(0, memcmp(self->buf, v, sizeof(v)));
+	r.flags = 1U << 31;
+	ASSERT_EQ(-EINVAL, kds_ioctl(self->fd, KDS_IOC_RANGE, &r));
+	r.flags = 0;
+	ASSERT_EQ(0, kds_ioctl(self->fd, KDS_IOC_RANGE, &r));
+	ASSERT_EQ(ARRAY_SIZE(some_keys), r.count);
+}
+
+TEST_F(range, nonzero_reserved_is_einval)
+{
+	struct kds_range r;
+	__u32 i;
+
+	ASSERT_EQ(0, put_keys(self->fd, some_keys, ARRAY_SIZE(some_keys)));
+	for (i = 0; i < ARRAY_SIZE(r.reserved); i++) {
+		memset(&r, 0, sizeof(r));
+		r.size = sizeof(r);
+		r.hi = KDS_U64_MAX;
+		r.buf = kds_ptr(self->buf);
+		r.buf_len = sizeof(self->buf);
+		r.reserved[i] = i == 1 ? 1U << 31 : 1;
+		ASSERT_EQ(-EINVAL, kds_ioctl(self->fd, KDS_IOC_RANGE, &r))
+			TH_LOG("reserved[%u]", i);
+	}
+	r.reserved[ARRAY_SIZE(r.reserved) - 1] = 0;
+	ASSERT_EQ(0, kds_ioctl(self->fd, KDS_IOC_RANGE, &r));
+	ASSERT_EQ(ARRAY_SIZE(some_keys), r.count);
 }
 
 TEST_F(range, resume_ends_cleanly_at_u64_max)
@@ -696,11 +890,11 @@ TEST_F(range, resume_ends_cleanly_at_u64_max)
 	ASSERT_EQ(0, do_range(self->fd, KDS_U64_MAX - 1, KDS_U64_MAX, self->buf,
 			      one, &r));
 	ASSERT_EQ(1U, r.count);
-	ASSERT_EQ(KDS_RANGE_MORE, r.flags & KDS_RANGE_MORE);
+	ASSERT_EQ(KDS_RANGE_MORE, r.out_flags & KDS_RANGE_MORE);
 	ASSERT_EQ(KDS_U64_MAX, r.next);
 	ASSERT_EQ(0, do_range(self->fd, r.next, KDS_U64_MAX, self->buf, one, &r));
 	ASSERT_EQ(1U, r.count);
-	ASSERT_EQ(0U, r.flags & KDS_RANGE_MORE);
+	ASSERT_EQ(0U, r.out_flags & KDS_RANGE_MORE);
 	ASSERT_EQ(0, parse_recs(self->buf, one, 1, recs));
 	ASSERT_TRUE(rec_is(&recs[0], KDS_U64_MAX, "v18446744073709551615"));
 }
@@ -767,7 +961,7 @@ TEST_F(range, bad_range_struct_is_einval)
 	ASSERT_EQ(0, put_keys(self->fd, some_keys, ARRAY_SIZE(some_keys)));
 	memset(&r, 0, sizeof(r));
 	r.size = sizeof(r);
-	r.flags = KDS_RANGE_MORE;	/* out only */
+	r.flags = KDS_RANGE_MORE;	/* out only, in out_flags */
 	r.hi = KDS_U64_MAX;
 	r.buf = kds_ptr(self->buf);
 	r.buf_len = sizeof(self->buf);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kds: the counters and the structure's shape, through KDS_IOC_STATS and
+ * kds: the counters and the structure's shape (on request, KDS_STATS_SHAPE),
+ * through KDS_IOC_STATS and
  * through sysfs (/sys/class/misc/kds-<backend>/).  Counters run since the
  * module was loaded, so the tests compare deltas across known operations.
  *
@@ -437,48 +438,104 @@ static unsigned int rb_height_max(__u64 n)
 	return log2_floor((n + 1) * (n + 1));
 }
 
+/* The KDS_SHAPE_* bit of a backend: the shape fields it fills. */
+static __u32 shape_bit(const char *backend)
+{
+	if (!strcmp(backend, "list"))
+		return KDS_SHAPE_LENGTH;
+	if (!strcmp(backend, "hash"))
+		return KDS_SHAPE_CHAIN;
+	return KDS_SHAPE_HEIGHT;
+}
+
+/* The shape fields of struct kds_stats: sysfs name, the bit that fills it. */
+static const struct shape_field {
+	const char *name;
+	__u32 bit;
+	size_t off;
+} shape_fields[] = {
+	{ "length", KDS_SHAPE_LENGTH, offsetof(struct kds_stats, length) },
+	{ "longest_chain", KDS_SHAPE_CHAIN,
+	  offsetof(struct kds_stats, longest_chain) },
+	{ "buckets_used", KDS_SHAPE_CHAIN,
+	  offsetof(struct kds_stats, buckets_used) },
+	{ "buckets", KDS_SHAPE_CHAIN, offsetof(struct kds_stats, buckets) },
+	{ "height", KDS_SHAPE_HEIGHT, offsetof(struct kds_stats, height) },
+};
+
+static __u64 shape_value(const struct kds_stats *st,
+			 const struct shape_field *f)
+{
+	__u64 v;
+
+	memcpy(&v, (const char *)st + f->off, sizeof(v));
+	return v;
+}
+
+/*
+ * With KDS_STATS_SHAPE: shape holds exactly the backend's bit, each field
+ * it names is what sysfs shows, the others are 0.
+ */
+TEST_F(stats, shape_fields_are_the_backends_and_match_sysfs)
+{
+	const int sizes[] = { 0, 1, 200 };
+	__u32 bit = shape_bit(variant->backend);
+	struct kds_stats st;
+	size_t i, j;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		ASSERT_EQ(0, kds_clear(self->fd));
+		ASSERT_EQ(0, fill(self->fd, sizes[i]));
+		/* nothing touches the store between the two reads */
+		ASSERT_EQ(0, kds_stats_shape(self->fd, &st));
+		ASSERT_EQ((__u64)sizes[i], st.entries);
+		ASSERT_EQ(bit, st.shape) TH_LOG("%d entries", sizes[i]);
+		ASSERT_EQ(0U, st.reserved);
+		for (j = 0; j < ARRAY_SIZE(shape_fields); j++) {
+			const struct shape_field *f = &shape_fields[j];
+			__u64 v = 0;
+
+			if (!(f->bit & bit)) {
+				ASSERT_EQ(0U, shape_value(&st, f))
+					TH_LOG("%s, %d entries", f->name, sizes[i]);
+				continue;
+			}
+			ASSERT_EQ(0, kds_sysfs_u64(variant->backend, f->name, &v))
+				TH_LOG("sysfs %s", f->name);
+			ASSERT_EQ(v, shape_value(&st, f))
+				TH_LOG("%s, %d entries", f->name, sizes[i]);
+		}
+	}
+}
+
 TEST_F(stats, shape_describes_the_structure)
 {
 	const int n = 200;
 	struct kds_stats st;
-	__u64 v = 0, bits = 0;
+	__u64 bits = 0;
 
 	ASSERT_EQ(0, fill(self->fd, n));
-	ASSERT_EQ(0, kds_stats(self->fd, &st));
+	ASSERT_EQ(0, kds_stats_shape(self->fd, &st));
 	ASSERT_EQ((__u64)n, st.entries);
 	if (!strcmp(variant->backend, "list")) {
-		ASSERT_EQ((__u64)n, st.shape);
-		ASSERT_EQ(0, kds_sysfs_u64("list", "length", &v));
-		ASSERT_EQ((__u64)n, v);
-		ASSERT_EQ(0U, st.shape2);
-		ASSERT_EQ(0U, st.buckets);
+		ASSERT_EQ((__u64)n, st.length);
 	} else if (!strcmp(variant->backend, "hash")) {
 		ASSERT_EQ(0, kds_param_u64("kds_hash", "bits", &bits));
 		ASSERT_EQ(1ULL << bits, st.buckets);
 		/* Every entry is in one used bucket, at most n in one chain. */
-		ASSERT_LE(1U, st.shape);
-		ASSERT_GE((__u64)n, st.shape);
-		ASSERT_LE(1U, st.shape2);
-		ASSERT_GE((__u64)n, st.shape2);
-		ASSERT_LE((__u64)n, st.shape * st.shape2);
-		ASSERT_EQ(0, kds_sysfs_u64("hash", "buckets", &v));
-		ASSERT_EQ(st.buckets, v);
-		ASSERT_EQ(0, kds_sysfs_u64("hash", "longest_chain", &v));
-		ASSERT_EQ(st.shape, v);
-		ASSERT_EQ(0, kds_sysfs_u64("hash", "buckets_used", &v));
-		ASSERT_EQ(st.shape2, v);
+		ASSERT_LE(1U, st.longest_chain);
+		ASSERT_GE((__u64)n, st.longest_chain);
+		ASSERT_LE(1U, st.buckets_used);
+		ASSERT_GE((__u64)n, st.buckets_used);
+		ASSERT_LE((__u64)n, st.longest_chain * st.buckets_used);
 	} else {
-		ASSERT_EQ(0, kds_sysfs_u64(variant->backend, "height", &v));
-		ASSERT_EQ(st.shape, v);
-		ASSERT_LE(1U, st.shape);
-		ASSERT_EQ(0U, st.shape2);
-		ASSERT_EQ(0U, st.buckets);
+		ASSERT_LE(1U, st.height);
 		if (!strcmp(variant->backend, "rbtree")) {
 			/* A red-black tree: log2(n+1) <= height <= 2 log2(n+1). */
-			ASSERT_LE(rb_height_min(n), st.shape);
-			ASSERT_GE(rb_height_max(n), st.shape);
+			ASSERT_LE(rb_height_min(n), st.height);
+			ASSERT_GE(rb_height_max(n), st.height);
 		} else {
-			ASSERT_GE(64U, st.shape);
+			ASSERT_GE(64U, st.height);
 		}
 	}
 }
@@ -489,14 +546,61 @@ TEST_F(stats, shape_of_an_empty_store)
 
 	ASSERT_EQ(0, fill(self->fd, 50));
 	ASSERT_EQ(0, kds_clear(self->fd));
-	ASSERT_EQ(0, kds_stats(self->fd, &st));
+	ASSERT_EQ(0, kds_stats_shape(self->fd, &st));
+	ASSERT_EQ(shape_bit(variant->backend), st.shape);
+	ASSERT_EQ(0U, st.length);
+	ASSERT_EQ(0U, st.longest_chain);
+	ASSERT_EQ(0U, st.buckets_used);
+	ASSERT_EQ(0U, st.height);
 	if (!strcmp(variant->backend, "hash")) {
-		ASSERT_EQ(0U, st.shape);
-		ASSERT_EQ(0U, st.shape2);
 		ASSERT_LT(0U, st.buckets);
 	} else {
-		ASSERT_EQ(0U, st.shape);
+		ASSERT_EQ(0U, st.buckets);
 	}
+}
+
+/* The shape may walk the structure: only on request. */
+TEST_F(stats, without_the_shape_flag_shape_and_its_fields_are_zero)
+{
+	struct kds_stats st;
+	size_t j;
+
+	ASSERT_EQ(0, fill(self->fd, 50));
+	ASSERT_EQ(0, kds_stats(self->fd, &st));
+	ASSERT_EQ(50U, st.entries);
+	ASSERT_EQ(0U, st.shape);
+	ASSERT_EQ(0U, st.reserved);
+	for (j = 0; j < ARRAY_SIZE(shape_fields); j++) {
+		const struct shape_field *f = &shape_fields[j];
+
+		ASSERT_EQ(0U, shape_value(&st, f)) TH_LOG("%s", f->name);
+	}
+	/* the same store, asked with the flag, has a shape */
+	ASSERT_EQ(0, kds_stats_shape(self->fd, &st));
+	ASSERT_EQ(shape_bit(variant->backend), st.shape);
+}
+
+TEST_F(stats, unknown_stats_flags_and_nonzero_reserved_are_einval)
+{
+	const __u32 bad[] = { 0x2, 0x4, KDS_STATS_SHAPE | 0x2, 1U << 31 };
+	struct kds_stats st;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		memset(&st, 0, sizeof(st));
+		st.size = sizeof(st);
+		st.flags = bad[i];
+		ASSERT_EQ(-EINVAL, kds_ioctl(self->fd, KDS_IOC_STATS, &st))
+			TH_LOG("flags %#x", bad[i]);
+	}
+	memset(&st, 0, sizeof(st));
+	st.size = sizeof(st);
+	st.flags = KDS_STATS_SHAPE;
+	st.reserved = 1;
+	ASSERT_EQ(-EINVAL, kds_ioctl(self->fd, KDS_IOC_STATS, &st));
+	st.reserved = 0;
+	ASSERT_EQ(0, kds_ioctl(self->fd, KDS_IOC_STATS, &st));
+	ASSERT_EQ(shape_bit(variant->backend), st.shape);
 }
 
 TEST_F(stats, counters_of_one_backend_do_not_move_anothers)
@@ -525,7 +629,7 @@ TEST_F(stats, stats_with_flags_or_a_nonzero_tail_is_refused)
 
 	memset(&g, 0, sizeof(g));
 	g.st.size = sizeof(g.st);
-	g.st.flags = 1;
+	g.st.flags = 0x2;
 	ASSERT_EQ(-EINVAL, kds_ioctl(self->fd, KDS_IOC_STATS, &g));
 	g.st.flags = 0;
 	g.st.size = sizeof(g);
@@ -544,16 +648,16 @@ static int rb_height(int fd, __u64 *h, __u64 *n)
 	__u64 v = 0;
 	int ret;
 
-	ret = kds_stats(fd, &st);
+	ret = kds_stats_shape(fd, &st);
 	if (ret)
 		return ret;
 	ret = kds_sysfs_u64("rbtree", "height", &v);
 	if (ret)
 		return ret;
 	/* nothing changes the store between the two */
-	if (v != st.shape)
+	if (!(st.shape & KDS_SHAPE_HEIGHT) || v != st.height)
 		return -EPROTO;
-	*h = st.shape;
+	*h = st.height;
 	*n = st.entries;
 	return 0;
 }

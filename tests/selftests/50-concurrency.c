@@ -539,14 +539,15 @@ TEST_F_TIMEOUT(conc, counters_match_the_contents_after_concurrent_put_del_clear,
 		copy[i].len = self->lines[i].len;
 		memcpy(copy[i].val, self->lines[i].val, copy[i].len);
 	}
-	ASSERT_EQ(0, kds_stats(self->fd, &st));
+	ASSERT_EQ(0, kds_stats_shape(self->fd, &st));
 	ASSERT_EQ((__u64)n, st.entries);
 	ASSERT_EQ(0, kds_sysfs_u64(variant->backend, "entries", &v));
 	ASSERT_EQ((__u64)n, v);
 	ASSERT_EQ(0, kds_sysfs_u64(variant->backend, "bytes", &v));
 	ASSERT_EQ(st.bytes, v);
 	if (!strcmp(variant->backend, "list")) {
-		ASSERT_EQ((__u64)n, st.shape);
+		ASSERT_EQ(KDS_SHAPE_LENGTH, st.shape);
+		ASSERT_EQ((__u64)n, st.length);
 	}
 	ASSERT_EQ(0, kds_snap_take(variant->backend, &sn));
 	why = kds_snap_check(&sn, variant->backend);

@@ -238,6 +238,47 @@ TEST_F(kdsctl, stats_prints_the_counters_the_ioctl_reports)
 	ASSERT_STREQ("", self->r.err);
 }
 
+/*
+ * After the counters, the shape lines under their sysfs names: list:
+ * length; hash: longest_chain, buckets_used, buckets; the trees: height.
+ */
+TEST_F(kdsctl, stats_prints_the_backends_shape_under_its_sysfs_names)
+{
+	static const char *const names[] = {
+		"length", "longest_chain", "buckets_used", "buckets", "height",
+	};
+	bool list = !strcmp(variant->backend, "list");
+	bool hash = !strcmp(variant->backend, "hash");
+	const bool has[] = { list, hash, hash, hash, !list && !hash };
+	char want[64], *tail;
+	size_t i;
+	int ret;
+	__u64 v;
+
+	for (i = 0; i < 20; i++)
+		ASSERT_EQ(0, kds_put_str(self->fd, i * 977, "v"));
+	ASSERT_EQ(0, CTL("stats"));
+	/* the shape lines follow the last counter */
+	tail = strstr(self->r.out, "\nerrors: ");
+	ASSERT_NE(NULL, tail) TH_LOG("%s", self->r.out);
+	tail = strchr(tail + 1, '\n');
+	ASSERT_NE(NULL, tail);
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		snprintf(want, sizeof(want), "\n%s: ", names[i]);
+		if (!has[i]) {
+			ASSERT_EQ(NULL, strstr(self->r.out, want))
+				TH_LOG("%s", self->r.out);
+			continue;
+		}
+		ret = kds_sysfs_u64(variant->backend, names[i], &v);
+		ASSERT_EQ(0, ret) TH_LOG("sysfs %s", names[i]);
+		snprintf(want, sizeof(want), "\n%s: %llu\n", names[i],
+			 (unsigned long long)v);
+		ASSERT_NE(NULL, strstr(tail, want)) TH_LOG("%s", self->r.out);
+	}
+	ASSERT_STREQ("", self->r.err);
+}
+
 TEST_F(kdsctl, usage_errors_exit_2_and_change_nothing)
 {
 	static const char *const cases[][4] = {

@@ -271,7 +271,10 @@ static bool same_store(const struct kds_snap *a, const struct kds_snap *b)
 	       a->st.entries == b->st.entries && a->st.bytes == b->st.bytes &&
 	       a->st.puts == b->st.puts && a->st.dels == b->st.dels &&
 	       a->st.clears == b->st.clears && a->st.shape == b->st.shape &&
-	       a->st.shape2 == b->st.shape2;
+	       a->st.length == b->st.length &&
+	       a->st.longest_chain == b->st.longest_chain &&
+	       a->st.buckets_used == b->st.buckets_used &&
+	       a->st.buckets == b->st.buckets && a->st.height == b->st.height;
 }
 
 /* ---- the operations ----------------------------------------------------- */
@@ -489,7 +492,7 @@ static int run_range(int fd, const struct kds_snap *whole)
 
 	if (ret)
 		return ret;
-	return r.count == whole->n && !(r.flags & KDS_RANGE_MORE) ? 0 : -EPROTO;
+	return r.count == whole->n && !(r.out_flags & KDS_RANGE_MORE) ? 0 : -EPROTO;
 }
 
 /* A put of @key; on success the model holds it too. */

@@ -286,12 +286,17 @@ static void fill_batch(struct fuzz *z, struct kds_batch *b)
 			op->value = 0;
 		if (op->op == KDS_OP_DEL && chance(z, 80))
 			op->value_len = 0;
-		op->reserved = chance(z, 95) ? 0 : (__u32)rnd(z);
+		if (op->op == KDS_OP_PUT && chance(z, 30))
+			op->flags = KDS_PUT_NOREPLACE;
+		else
+			op->flags = chance(z, 90) ? 0 : rflags(z);
 	}
 }
 
 static void fill_range(struct fuzz *z, struct kds_range *r)
 {
+	size_t i;
+
 	r->size = rsize(z, sizeof(*r), sizeof(*r));
 	r->flags = rflags(z);
 	r->lo = rkey(z);
@@ -304,12 +309,18 @@ static void fill_range(struct fuzz *z, struct kds_range *r)
 	}
 	r->buf_len = chance(z, 70) ? (__u32)below(z, 65536) : rlen(z);
 	r->buf = rout(z, r->buf_len < ARENA ? r->buf_len : 0);
+	r->out_flags = (__u32)rnd(z);
 	r->count = (__u32)rnd(z);
 	r->next = rnd(z);
+	for (i = 0; i < ARRAY_SIZE(r->reserved); i++)
+		r->reserved[i] = chance(z, 95) ? 0 : (__u32)rnd(z);
 }
 
-/* One ioctl of ours with a made-up argument. */
-static int fuzz_our_ioctl(struct fuzz *z)
+/*
+ * One ioctl of ours with a made-up argument: the seven commands, and
+ * 0x08, the no-op of version 1, which is retired and must be ENOTTY.
+ */
+static int fuzz_our_ioctl(struct fuzz *z, bool *must_enotty)
 {
 	static const unsigned int weights[] = { 5, 25, 20, 15, 12, 10, 1, 1, 5 };
 	unsigned int nr = 0, w = (unsigned int)below(z, 94);
@@ -345,11 +356,27 @@ static int fuzz_our_ioctl(struct fuzz *z)
 		((struct kds_stats *)p)->size = rsize(z, sizeof(struct kds_stats),
 						      sizeof(struct kds_stats));
 		((struct kds_stats *)p)->flags = rflags(z);
+		((struct kds_stats *)p)->reserved = chance(z, 95) ? 0 :
+						    (__u32)rnd(z);
 		break;
-	case 7:		/* CLEAR: a value, not a pointer; rarely 0 */
-		arg = chance(z, 5) ? 0 : rnd(z) | 1;
-		WHAT(z, "ioctl(CLEAR, arg)", KDS_IOC_CLEAR, arg);
-		return ioctl(pick_fd(z), cmd, arg);
+	case 7:		/* CLEAR: rarely one that empties the store */
+		if (chance(z, 10)) {
+			/* version 1's integer argument */
+			arg = chance(z, 50) ? 0 : rnd(z) | 1;
+			WHAT(z, "ioctl(CLEAR, arg)", KDS_IOC_CLEAR, arg);
+			return ioctl(pick_fd(z), cmd, arg);
+		}
+		p = rstruct(z, sizeof(struct kds_clear));
+		((struct kds_clear *)p)->size =
+			rsize(z, sizeof(struct kds_clear),
+			      sizeof(struct kds_clear));
+		((struct kds_clear *)p)->flags = chance(z, 10) ? 0 :
+			rflags(z) | 1U << below(z, 32);
+		break;
+	case 8:		/* retired */
+		*must_enotty = true;
+		p = (void *)(uintptr_t)rnd(z);
+		break;
 	default:
 		p = (void *)(uintptr_t)rnd(z);
 		break;
@@ -382,7 +409,7 @@ static int fuzz_other_ioctl(struct fuzz *z, bool *must_enotty)
 		/* our type with size or direction bits, or an unknown nr */
 		do {
 			cmd = _IOC(below(z, 4), KDS_TYPE, below(z, 256), below(z, 1U << 14));
-		} while (cmd == _IO(KDS_TYPE, _IOC_NR(cmd)) && _IOC_NR(cmd) <= 8);
+		} while (cmd == _IO(KDS_TYPE, _IOC_NR(cmd)) && _IOC_NR(cmd) <= 7);
 	} else {
 		do {
 			type = (unsigned int)below(z, 256);
@@ -523,7 +550,7 @@ static void fuzz_one(struct fuzz *z, struct __test_metadata *_metadata)
 
 	errno = 0;
 	if (what < 50) {
-		ret = fuzz_our_ioctl(z);
+		ret = fuzz_our_ioctl(z, &must_enotty);
 	} else if (what < 58) {
 		ret = fuzz_other_ioctl(z, &must_enotty);
 	} else if (what < 95) {
@@ -588,7 +615,7 @@ static void check_store(struct fuzz *z, struct __test_metadata *_metadata,
 			ASSERT_EQ(0, memcmp(sn->lines[i].val, rec + 1, rec->value_len));
 			off += KDS_REC_SIZE(rec->value_len);
 		}
-		if (!(r.flags & KDS_RANGE_MORE))
+		if (!(r.out_flags & KDS_RANGE_MORE))
 			break;
 		lo = r.next;
 	}

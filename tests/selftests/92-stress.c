@@ -469,7 +469,7 @@ static void do_range(struct worker *k, int b)
 			off += KDS_REC_SIZE(rec->value_len);
 		}
 		used += off;
-		if (!(r.flags & KDS_RANGE_MORE))
+		if (!(r.out_flags & KDS_RANGE_MORE))
 			break;
 		at = r.next;
 	}
@@ -524,7 +524,8 @@ static void do_one(struct worker *k)
 		do_dump(k, b);
 		return;
 	default:
-		if (kds_stats(k->fd[b], &st))
+		/* the shape, which walks a hash table, every other time */
+		if (kds_stats_flags(k->fd[b], &st, r % 2 ? KDS_STATS_SHAPE : 0))
 			worker_fail(k, "%s: stats: %s", kds_backends[b], strerror(errno));
 		break;
 	}

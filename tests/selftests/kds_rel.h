@@ -99,7 +99,8 @@ static inline int kds_write_file(const char *path, const char *val)
  * struct kds_snap - what a store holds at one moment
  * @dump: the whole dump, NUL-terminated
  * @len: its length
- * @st: KDS_IOC_STATS, taken after the dump
+ * @st: KDS_IOC_STATS with the shape (KDS_STATS_SHAPE), taken after the
+ *	dump
  * @lines: the parsed lines (pointing into @dump)
  * @n: number of lines
  */
@@ -138,7 +139,7 @@ static inline int kds_snap_take(const char *backend, struct kds_snap *sn)
 		return -ENOMEM;
 	}
 	len = kds_dump(fd, sn->dump, KDS_SNAP_CAP);
-	ret = len < 0 ? (int)len : kds_stats(fd, &sn->st);
+	ret = len < 0 ? (int)len : kds_stats_shape(fd, &sn->st);
 	close(fd);
 	if (ret)
 		return ret;

@@ -57,6 +57,64 @@
 #define KDS_DEFAULT_VALUE_SIZE	4096U
 #define KDS_DEFAULT_HASH_BITS	16U
 
+/*
+ * The layout of the uapi structs, the same on every architecture (32 or
+ * 64 bits): a build for any of them proves it.
+ */
+#define KDS_LAYOUT(type, field, off)					\
+	_Static_assert(offsetof(struct type, field) == (off),		\
+		       #type "." #field " at " #off)
+
+_Static_assert(sizeof(struct kds_api) == 48, "struct kds_api is 48 bytes");
+KDS_LAYOUT(kds_api, version, 8);
+KDS_LAYOUT(kds_api, features, 12);
+KDS_LAYOUT(kds_api, max_entries, 16);
+KDS_LAYOUT(kds_api, max_value_size, 24);
+KDS_LAYOUT(kds_api, backend, 32);
+_Static_assert(sizeof(struct kds_kv) == 32, "struct kds_kv is 32 bytes");
+KDS_LAYOUT(kds_kv, key, 8);
+KDS_LAYOUT(kds_kv, value, 16);
+KDS_LAYOUT(kds_kv, value_len, 24);
+KDS_LAYOUT(kds_kv, reserved, 28);
+_Static_assert(sizeof(struct kds_batch_op) == 32,
+	       "struct kds_batch_op is 32 bytes");
+KDS_LAYOUT(kds_batch_op, result, 4);
+KDS_LAYOUT(kds_batch_op, key, 8);
+KDS_LAYOUT(kds_batch_op, value, 16);
+KDS_LAYOUT(kds_batch_op, value_len, 24);
+KDS_LAYOUT(kds_batch_op, flags, 28);
+_Static_assert(sizeof(struct kds_batch) == 32, "struct kds_batch is 32 bytes");
+KDS_LAYOUT(kds_batch, ops, 8);
+KDS_LAYOUT(kds_batch, count, 16);
+KDS_LAYOUT(kds_batch, op_size, 20);
+KDS_LAYOUT(kds_batch, done, 24);
+KDS_LAYOUT(kds_batch, reserved, 28);
+_Static_assert(sizeof(struct kds_rec) == 16, "struct kds_rec is 16 bytes");
+KDS_LAYOUT(kds_rec, value_len, 8);
+KDS_LAYOUT(kds_rec, pad, 12);
+_Static_assert(sizeof(struct kds_range) == 64, "struct kds_range is 64 bytes");
+KDS_LAYOUT(kds_range, lo, 8);
+KDS_LAYOUT(kds_range, hi, 16);
+KDS_LAYOUT(kds_range, buf, 24);
+KDS_LAYOUT(kds_range, buf_len, 32);
+KDS_LAYOUT(kds_range, out_flags, 36);
+KDS_LAYOUT(kds_range, next, 40);
+KDS_LAYOUT(kds_range, count, 48);
+KDS_LAYOUT(kds_range, reserved, 52);
+_Static_assert(sizeof(struct kds_stats) == 120,
+	       "struct kds_stats is 120 bytes");
+KDS_LAYOUT(kds_stats, entries, 8);
+KDS_LAYOUT(kds_stats, errors, 64);
+KDS_LAYOUT(kds_stats, shape, 72);
+KDS_LAYOUT(kds_stats, reserved, 76);
+KDS_LAYOUT(kds_stats, length, 80);
+KDS_LAYOUT(kds_stats, longest_chain, 88);
+KDS_LAYOUT(kds_stats, buckets_used, 96);
+KDS_LAYOUT(kds_stats, buckets, 104);
+KDS_LAYOUT(kds_stats, height, 112);
+_Static_assert(sizeof(struct kds_clear) == 8, "struct kds_clear is 8 bytes");
+KDS_LAYOUT(kds_clear, flags, 4);
+
 /* The backends, in the order the VM loads them. */
 static const char *const kds_backends[] = {
 	"list", "hash", "rbtree", "xarray", "maple",
@@ -199,14 +257,29 @@ static inline int kds_del(int fd, __u64 key)
 
 static inline int kds_clear(int fd)
 {
-	return ioctl(fd, KDS_IOC_CLEAR, 0) < 0 ? -errno : 0;
+	struct kds_clear c = { .size = sizeof(c) };
+
+	return kds_ioctl(fd, KDS_IOC_CLEAR, &c);
+}
+
+/* KDS_IOC_STATS with @flags (0: the counters; the shape fields read 0). */
+static inline int kds_stats_flags(int fd, struct kds_stats *st, __u32 flags)
+{
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	st->flags = flags;
+	return kds_ioctl(fd, KDS_IOC_STATS, st);
 }
 
 static inline int kds_stats(int fd, struct kds_stats *st)
 {
-	memset(st, 0, sizeof(*st));
-	st->size = sizeof(*st);
-	return kds_ioctl(fd, KDS_IOC_STATS, st);
+	return kds_stats_flags(fd, st, 0);
+}
+
+/* The counters and the shape fields (KDS_STATS_SHAPE). */
+static inline int kds_stats_shape(int fd, struct kds_stats *st)
+{
+	return kds_stats_flags(fd, st, KDS_STATS_SHAPE);
 }
 
 static inline int kds_api_of(int fd, struct kds_api *api)

@@ -188,18 +188,16 @@ int kds_del(struct kds_dev *dev, uint64_t key)
 
 int kds_clear(struct kds_dev *dev)
 {
-	return kds_ioctl(dev, KDS_IOC_CLEAR, NULL);
+	struct kds_clear clear = { .size = sizeof(clear) };
+
+	return kds_ioctl(dev, KDS_IOC_CLEAR, &clear);
 }
 
-int kds_noop(struct kds_dev *dev)
-{
-	return kds_ioctl(dev, KDS_IOC_NOOP, NULL);
-}
-
-int kds_stats(struct kds_dev *dev, struct kds_stats *stats)
+int kds_stats(struct kds_dev *dev, struct kds_stats *stats, uint32_t flags)
 {
 	memset(stats, 0, sizeof(*stats));
 	stats->size = sizeof(*stats);
+	stats->flags = flags;
 	return kds_ioctl(dev, KDS_IOC_STATS, stats);
 }
 
@@ -216,10 +214,8 @@ int kds_batch(struct kds_dev *dev, struct kds_batch_op *ops, uint32_t count,
 	uint32_t i;
 	int err;
 
-	for (i = 0; i < count && i < KDS_BATCH_MAX; i++) {
+	for (i = 0; i < count && i < KDS_BATCH_MAX; i++)
 		ops[i].result = 0;
-		ops[i].reserved = 0;
-	}
 	err = kds_ioctl(dev, KDS_IOC_BATCH, &batch);
 	if (done)
 		*done = err ? 0 : batch.done;
@@ -230,6 +226,8 @@ int kds_range_once(struct kds_dev *dev, struct kds_range *range)
 {
 	range->size = sizeof(*range);
 	range->flags = 0;
+	range->out_flags = 0;
+	memset(range->reserved, 0, sizeof(range->reserved));
 	return kds_ioctl(dev, KDS_IOC_RANGE, range);
 }
 
@@ -317,7 +315,7 @@ int kds_range(struct kds_dev *dev, uint64_t lo, uint64_t hi,
 		if (err)
 			break;
 		err = walk_records(buf, cap, r.count, fn, arg);
-		if (err || !(r.flags & KDS_RANGE_MORE))
+		if (err || !(r.out_flags & KDS_RANGE_MORE))
 			break;
 		err = check_resume(&r, lo, hi);
 		if (err)

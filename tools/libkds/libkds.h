@@ -174,38 +174,34 @@ int kds_del(struct kds_dev *dev, uint64_t key);
 int kds_clear(struct kds_dev *dev);
 
 /**
- * kds_noop - a command that does nothing (KDS_IOC_NOOP)
- * @dev: an open device
- *
- * Measures the cost of one crossing into the kernel and back.
- *
- * Return: 0 or a negative errno.
- */
-int kds_noop(struct kds_dev *dev);
-
-/**
  * kds_stats - read the store's counters and shape (KDS_IOC_STATS)
  * @dev: an open device
- * @stats: out: the counters; see struct kds_stats for which shape
- *	fields apply to which backend
+ * @stats: out: the counters; with KDS_STATS_SHAPE also the shape fields,
+ *	and stats->shape's KDS_SHAPE_* bits say which of them the backend
+ *	filled
+ * @flags: 0 for the counters alone (the shape fields read 0), or
+ *	KDS_STATS_SHAPE, which may walk the structure (a hash table's
+ *	buckets)
  *
- * Return: 0 or a negative errno.
+ * Return: 0; -EINVAL for an unknown bit in @flags; another negative errno.
  */
-int kds_stats(struct kds_dev *dev, struct kds_stats *stats);
+int kds_stats(struct kds_dev *dev, struct kds_stats *stats, uint32_t flags);
 
 /**
  * kds_batch - run many operations in one call (KDS_IOC_BATCH)
  * @dev: an open device
- * @ops: @count operations; fill op, key, value and value_len of each
- *	(the library zeroes result and reserved)
+ * @ops: @count operations; fill op, key, value, value_len and flags of
+ *	each (a put's flags take KDS_PUT_* bits, a get's and a del's must
+ *	be 0; the library zeroes result)
  * @count: operations at @ops, at most KDS_BATCH_MAX
  * @flags: 0, or KDS_BATCH_STOP_ON_ERROR to stop at the first failing op
  * @done: out (may be NULL): operations carried out
  *
  * Return: 0 when the kernel processed the array, even if some operations
- * failed: each op's result field holds 0 or its own negative errno.  A
- * negative errno only for the batch as a whole: -E2BIG if @count exceeds
- * KDS_BATCH_MAX, -EFAULT, -EINVAL.
+ * failed: each op's result field holds 0 or its own negative errno
+ * (-EEXIST for a put with KDS_PUT_NOREPLACE of a key in the store,
+ * -EINVAL for bad flags).  A negative errno only for the batch as a
+ * whole: -E2BIG if @count exceeds KDS_BATCH_MAX, -EFAULT, -EINVAL.
  */
 int kds_batch(struct kds_dev *dev, struct kds_batch_op *ops, uint32_t count,
 	      uint32_t flags, uint32_t *done);
@@ -213,12 +209,13 @@ int kds_batch(struct kds_dev *dev, struct kds_batch_op *ops, uint32_t count,
 /**
  * kds_range_once - one KDS_IOC_RANGE call, without resuming
  * @dev: an open device
- * @range: in: lo, hi, buf and buf_len; out: flags (KDS_RANGE_MORE),
- *	count and next.  The library sets size and clears flags.
+ * @range: in: lo, hi, buf and buf_len; out: out_flags (KDS_RANGE_MORE),
+ *	next and count.  The library sets size and clears flags, out_flags
+ *	and reserved.
  *
  * The buffer receives @range->count struct kds_rec records, each followed
- * by its value and padded to KDS_REC_SIZE(value_len) bytes.  When flags
- * has KDS_RANGE_MORE, call again with lo = next to get the rest.
+ * by its value and padded to KDS_REC_SIZE(value_len) bytes.  When
+ * out_flags has KDS_RANGE_MORE, call again with lo = next to get the rest.
  *
  * Return: 0; -EOPNOTSUPP on a backend without key order (list, hash);
  * -EINVAL if lo > hi; -ERANGE if the first record does not fit.
