@@ -450,7 +450,11 @@ TEST_F(batch, array_that_faults_part_way_runs_the_ops_before_and_counts_them)
 }
 
 /* A read-only array: the ops run, their answers cannot be written. */
-TEST_F(batch, read_only_array_is_efault_after_its_ops_ran)
+/*
+ * The first op runs, its answer cannot be written: the batch stops there
+ * with EFAULT, done counts that op, and the second never runs.
+ */
+TEST_F(batch, read_only_array_is_efault_at_the_first_answer)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	struct kds_batch_op *ops;
@@ -463,9 +467,9 @@ TEST_F(batch, read_only_array_is_efault_after_its_ops_ran)
 	op_put(&ops[1], 2, "two");
 	ASSERT_EQ(0, mprotect(ops, page, PROT_READ));
 	EXPECT_EQ(-EFAULT, do_batch(self->fd, ops, 2, 0, &done));
-	EXPECT_EQ(2U, done);
+	EXPECT_EQ(1U, done);
 	EXPECT_EQ(0, kds_holds(self->fd, 1, "one"));
-	EXPECT_EQ(0, kds_holds(self->fd, 2, "two"));
+	EXPECT_EQ(1, kds_nr_entries(self->fd));
 	munmap(ops, page);
 }
 

@@ -166,9 +166,10 @@ struct kds_batch_op {
  * array, even if some operations failed: read each op's @result.  It
  * returns an errno only for the batch itself (EINVAL, EFAULT, E2BIG).
  * An op with a bad field gets -EINVAL in @result and changes nothing.
- * EFAULT from an array that faults part way (reading an op or writing
- * its answer): the operations before the fault have run and @done, when
- * the struct can be written, counts them.
+ * An array that faults part way stops the batch there with EFAULT: an op
+ * that cannot be read does not run; an op whose answer cannot be written
+ * has run.  @done, when the struct can be written, counts the operations
+ * that ran.
  */
 struct kds_batch {
 	__u32 size;
