@@ -249,8 +249,8 @@ class Report:
         self.w("Each figure is the median of the timed samples (the minimum"
                " is in the TSV), in ns per operation; a batched figure is"
                " per operation of the batch.  `x noop` is the ratio to"
-               " `KDS_IOC_NOOP` on the hash device (the crossing, nothing"
-               " else); `x bpf` the ratio to the same operation on a"
+               " an unknown command (ENOTTY) on the hash device (the"
+               " crossing, nothing else); `x bpf` the ratio to the same operation on a"
                " `BPF_MAP_TYPE_HASH` of u64 keys and values of the same size,"
                " filled with the same keys in the same order.  Keys: `seq` ="
                " 1..N visited in order; `rand` = N seeded random 64-bit keys"
@@ -409,8 +409,9 @@ class Report:
         gp = r.median("getppid", "-")
         if dn and gp:
             out.append(f"The crossing: getppid() {num(gp)}, an unknown ioctl"
-                       f" on /dev/null {num(dn)}, `KDS_IOC_NOOP`"
-                       f" {num(self.noop)}: kds's own dispatch adds"
+                       f" on /dev/null {num(dn)}, an unknown command"
+                       f" (ENOTTY) on the kds device {num(self.noop)}:"
+                       " kds's own dispatch adds"
                        f" {ins(self.noop - dn)} instructions to the ioctl"
                        " path.")
         g = r.median("get-hit", "hash", n, vs, "-", order)
@@ -532,7 +533,8 @@ class Report:
                 [("getppid", "-", "-", "getppid()"),
                  ("ioctl-devnull", "-", "-",
                   "ioctl(/dev/null, unknown) -> ENOTTY")]
-                + [("noop", b, "-", f"KDS_IOC_NOOP on /dev/kds/{b}")
+                + [("noop", b, "-",
+                    f"unknown command on /dev/kds/{b} -> ENOTTY")
                    for b in BACKENDS]
                 + [("uring-nop", "-", d, f"io_uring NOP, {d} per submit")
                    for d in r.values("batch")
@@ -721,7 +723,7 @@ class Report:
         self.w("## Where a get goes")
         self.w()
         self.w(f"Single get-hit ({vs}-byte values) split into the crossing"
-               " (`KDS_IOC_NOOP`), the structure alone (the module's"
+               " (an unknown command (ENOTTY)), the structure alone (the module's"
                " in-kernel loop, when it has one) and the rest: ioctl"
                " dispatch, the struct and value copies, the counters.")
         self.w()
@@ -775,7 +777,8 @@ class Report:
         self.w("Readers each pinned to a CPU with their own open file, get"
                " of present keys (16-byte values, sequential keys) for a"
                " fixed time; ops/s summed over the readers, median of the"
-               " samples.  getppid() and KDS_IOC_NOOP are controls: they"
+               " samples.  getppid() and an unknown command (ENOTTY) are"
+               " controls: they"
                " show how much two vCPUs of multi-threaded TCG on this host"
                " can scale at all.")
         self.w()
