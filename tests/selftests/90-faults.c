@@ -492,7 +492,8 @@ static int run_range(int fd, const struct kds_snap *whole)
 
 	if (ret)
 		return ret;
-	return r.count == whole->n && !(r.out_flags & KDS_RANGE_MORE) ? 0 : -EPROTO;
+	return r.count == whole->n && !(r.out_flags & KDS_RANGE_MORE) ?
+	       0 : -EPROTO;
 }
 
 /* A put of @key; on success the model holds it too. */
