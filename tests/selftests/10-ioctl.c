@@ -43,6 +43,9 @@ TEST_F(ioctl, api_handshake_reports_version_features_and_limits)
 
 	ASSERT_EQ(0, kds_api_of(self->fd, &api));
 	ASSERT_EQ((__u32)KDS_API_VERSION, api.version);
+	/* only bits the header names (the uring bit is 35-uring's) */
+	ASSERT_EQ(0U, api.features & ~(KDS_FEAT_RANGE | KDS_FEAT_BATCH |
+				       KDS_FEAT_URING_CMD));
 	ASSERT_EQ(KDS_FEAT_BATCH, api.features & KDS_FEAT_BATCH);
 	ASSERT_EQ(variant->ordered ? KDS_FEAT_RANGE : 0U,
 		  api.features & KDS_FEAT_RANGE);

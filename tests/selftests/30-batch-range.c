@@ -261,7 +261,7 @@ TEST_F(batch, bad_op_fields_are_einval_for_that_op_alone)
 	op_put(&ops[1], 2, "x");
 	ops[1].op = 99;					/* no such op */
 	op_put(&ops[2], 3, "x");
-	ops[2].flags = 1U << 1;				/* no such put flag */
+	ops[2].flags = 1U << 1;				/* no such flag */
 	op_set(&ops[3], KDS_OP_DEL, 7, NULL, 1);	/* del: value_len */
 	op_put(&ops[4], 5, "good");
 	op_set(&ops[5], KDS_OP_GET, 7, NULL, 0);
@@ -330,7 +330,8 @@ TEST_F(batch, eexist_of_noreplace_stops_a_batch_on_error)
 	op_put(&ops[0], 1, "new");
 	ops[0].flags = KDS_PUT_NOREPLACE;
 	op_put(&ops[1], 2, "two");
-	ASSERT_EQ(0, do_batch(self->fd, ops, 2, KDS_BATCH_STOP_ON_ERROR, &done));
+	ASSERT_EQ(0, do_batch(self->fd, ops, 2, KDS_BATCH_STOP_ON_ERROR,
+			      &done));
 	ASSERT_EQ(1U, done);
 	ASSERT_EQ(-EEXIST, ops[0].result);
 	ASSERT_EQ(12345, ops[1].result);
@@ -357,7 +358,7 @@ TEST_F(batch, flags_on_a_get_or_a_del_are_einval_for_that_op)
 	ASSERT_EQ(-EINVAL, ops[0].result);
 	ASSERT_EQ(-EINVAL, ops[1].result);
 	ASSERT_EQ(-EINVAL, ops[2].result);
-	/* the refused get copied nothing; the good one after it did */
+	/* the good get after them still runs */
 	ASSERT_EQ(0, ops[3].result);
 	ASSERT_EQ(4U, ops[3].value_len);
 	ASSERT_EQ(0, memcmp(out, "kept", 4));
@@ -372,9 +373,10 @@ TEST_F(batch, unknown_put_flags_are_einval_and_change_nothing)
 
 	ASSERT_EQ(0, kds_put_str(self->fd, 1, "old"));
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		op_put(&ops[2 * i], 1, "new");		/* an existing key */
+		/* of an existing key and of a new one */
+		op_put(&ops[2 * i], 1, "new");
 		ops[2 * i].flags = bad[i];
-		op_put(&ops[2 * i + 1], 100 + i, "new");	/* a new one */
+		op_put(&ops[2 * i + 1], 100 + i, "new");
 		ops[2 * i + 1].flags = bad[i];
 	}
 	ASSERT_EQ(0, do_batch(self->fd, ops, ARRAY_SIZE(ops), 0, &done));

@@ -482,6 +482,7 @@ TEST_F(stats, shape_fields_are_the_backends_and_match_sysfs)
 	__u32 bit = shape_bit(variant->backend);
 	struct kds_stats st;
 	size_t i, j;
+	int ret;
 
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		ASSERT_EQ(0, kds_clear(self->fd));
@@ -497,11 +498,12 @@ TEST_F(stats, shape_fields_are_the_backends_and_match_sysfs)
 
 			if (!(f->bit & bit)) {
 				ASSERT_EQ(0U, shape_value(&st, f))
-					TH_LOG("%s, %d entries", f->name, sizes[i]);
+					TH_LOG("%s, %d entries", f->name,
+					       sizes[i]);
 				continue;
 			}
-			ASSERT_EQ(0, kds_sysfs_u64(variant->backend, f->name, &v))
-				TH_LOG("sysfs %s", f->name);
+			ret = kds_sysfs_u64(variant->backend, f->name, &v);
+			ASSERT_EQ(0, ret) TH_LOG("sysfs %s", f->name);
 			ASSERT_EQ(v, shape_value(&st, f))
 				TH_LOG("%s, %d entries", f->name, sizes[i]);
 		}

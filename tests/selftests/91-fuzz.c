@@ -409,7 +409,8 @@ static int fuzz_other_ioctl(struct fuzz *z, bool *must_enotty)
 		/* our type with size or direction bits, or an unknown nr */
 		do {
 			cmd = _IOC(below(z, 4), KDS_TYPE, below(z, 256), below(z, 1U << 14));
-		} while (cmd == _IO(KDS_TYPE, _IOC_NR(cmd)) && _IOC_NR(cmd) <= 7);
+		} while (cmd == _IO(KDS_TYPE, _IOC_NR(cmd)) &&
+			 _IOC_NR(cmd) <= 7);
 	} else {
 		do {
 			type = (unsigned int)below(z, 256);

@@ -61,6 +61,8 @@
  * The layout of the uapi structs, the same on every architecture (32 or
  * 64 bits): a build for any of them proves it.
  */
+_Static_assert(KDS_API_VERSION == 2, "the tests are written for API version 2");
+
 #define KDS_LAYOUT(type, field, off)					\
 	_Static_assert(offsetof(struct type, field) == (off),		\
 		       #type "." #field " at " #off)
