@@ -21,8 +21,8 @@
  *     is implied: the layout is the same on every architecture, 32 or 64
  *     bits, little or big endian.  User pointers travel as __aligned_u64.
  *  4. flags is input only: bits the kernel reports go in a field of
- *     their own (out_flags, shape).  A field that is both in and out
- *     (a get's value_len) says so.
+ *     their own (out_flags, shape).  A field that is output only is
+ *     ignored on input; one that is both (a get's value_len) says so.
  *  5. Fields named "reserved" must be zero on input (EINVAL otherwise)
  *     and read zero on output.
  *  6. A feature bit is reported by KDS_IOC_API only when the running
