@@ -41,7 +41,7 @@ static int kds_uring_kv(struct kds_kv *kv, struct io_uring_cmd *ioucmd,
 	/* A 64-byte SQE has 16 bytes of command area: too small. */
 	if (!(issue_flags & IO_URING_F_SQE128))
 		return -EINVAL;
-	memcpy(kv, area, sizeof(*kv));
+	*kv = *(const struct kds_kv *)area;
 	if (kv->size < sizeof(*kv))
 		return -EINVAL;
 	/* as the ioctl answers a struct larger than the kernel takes */
