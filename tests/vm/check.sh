@@ -188,6 +188,28 @@ run_line() {
 		image=$debug_tree/arch/x86/boot/bzImage
 		moddir=$kdir
 		mem=2048
+	elif [ "$(line_arch "$line")" != amd64 ]; then
+		# A foreign line: kernel and headers from its own root; the
+		# headers are built against in the chroot, whose linux-kbuild of
+		# the same version serves their scripts.
+		local fr=$KDS_CACHE/rootfs-$line h
+		if [ -n "${chroot_skip[rootfs-$line]:-}" ]; then
+			fail "$line: root of its architecture: ${chroot_skip[rootfs-$line]}"
+			row[$line.build]=FAIL
+			return 0
+		fi
+		kver=$(cd "$fr/usr/src" && ls -d "linux-headers-"*"-$(line_flavour "$line")" 2>/dev/null |
+			sed 's/^linux-headers-//' | sort -V | tail -n 1)
+		if [ -z "$kver" ]; then
+			fail "$line: no kernel headers found in $fr"
+			return 0
+		fi
+		for h in "$fr/usr/src/linux-headers-"*; do
+			[ -d "$c/usr/src/${h##*/}" ] || cp -a "$h" "$c/usr/src/"
+		done
+		kdir=/usr/src/linux-headers-$kver
+		image=$fr/boot/vmlinuz-$kver
+		moddir=/lib/modules/$kver
 	else
 		kver=$(line_kver "$c" "$line")
 		if [ -z "$kver" ]; then
@@ -201,7 +223,9 @@ run_line() {
 	row[$line.kver]=$kver
 	note "$line ($kver): build"
 	build_modules "$c" "$line" "$kdir" || return 0
-	[ -f "$out/user/kdsctl" ] || { fail "$line: no user-space build to test with"; return 0; }
+	local u=$out/user
+	[ "$(line_arch "$line")" = amd64 ] || u=$out/user-$(line_arch "$line")
+	[ -f "$u/kdsctl" ] || { fail "$line: no user-space build to test with"; return 0; }
 	note "$line ($kver): initramfs"
 	make_initramfs "$c" "$line" "$kver" "$moddir"
 	if [ "$line" = debug ] && [ -n "${KDS_DEBUG_PARTS:-}" ] && [ "${KDS_SHELL:-0}" != 1 ]; then
@@ -336,6 +360,13 @@ main() {
 		fi
 		pid[$rel]=$!
 	done
+	# The unpacked roots of the foreign lines, beside them.
+	for line in $lines; do
+		[ "$(line_arch "$line")" != amd64 ] || continue
+		"$here/mkrootfs.sh" "$line" >"$out/chroot-rootfs-$line.log" 2>&1 &
+		pid[rootfs-$line]=$!
+		rels="$rels rootfs-$line"
+	done
 	for rel in $rels; do
 		if ! wait "${pid[$rel]}"; then
 			chroot_skip[$rel]=$(grep -E '^E:' "$out/chroot-$rel.log" | head -n 2 | tr '\n' ' ')
@@ -350,6 +381,18 @@ main() {
 		ksrc_extract "$c"
 		note "user space and tests: build"
 		build_user "$c" || true
+		local a uc
+		for a in $(for line in $lines; do line_arch "$line"; done | sort -u); do
+			[ "$a" = amd64 ] && continue
+			uc=$KDS_CACHE/chroot-$(arch_user_chroot "$a")
+			if [ "$uc" != "$c" ]; then
+				[ -z "${chroot_skip[$(arch_user_chroot "$a")]:-}" ] || continue
+				rm -rf --one-file-system "$uc/build/ksrc"
+				cp -a "$c/build/ksrc" "$uc/build/ksrc"
+			fi
+			note "user space and tests ($a): build"
+			build_user "$uc" "$a" || true
+		done
 		note "checkpatch --strict"
 		lint_sources "$c"
 	fi

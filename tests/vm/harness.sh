@@ -31,6 +31,8 @@ fail() { nfail=$((nfail + 1)); failures+=("$*"); note "FAIL: $*"; }
 ensure_host_tools() {
 	local need=()
 	command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+	command -v qemu-system-aarch64 >/dev/null || need+=(qemu-system-arm)
+	command -v readelf >/dev/null || need+=(binutils)
 	command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
 	command -v cpio >/dev/null || need+=(cpio)
 	command -v gzip >/dev/null || need+=(gzip)
@@ -95,31 +97,117 @@ lint_sources() {
 	done
 }
 
+# The user space of one architecture (default amd64): kdsctl and the
+# test programs, static, in $out/user (amd64) or $out/user-<arch>.
 build_user() {
-	local c=$1
-	stage_tree "$c" user
-	mkdir -p "$out/user"
+	local c=$1 arch=${2:-amd64}
+	local name=user u=$out/user cc
+	if [ "$arch" != amd64 ]; then
+		name=user-$arch
+		u=$out/user-$arch
+	fi
+	cc=$(arch_cc "$arch")
+	stage_tree "$c" "$name"
+	mkdir -p "$u"
 	# shellcheck disable=SC2016
-	if ! chroot "$c" sh -c 'make -C /build/$KDS_RUN/user/tools STATIC=1 &&
-		make -C /build/$KDS_RUN/user/tests/selftests \
+	if ! chroot "$c" sh -c 'make -C "$0/tools" STATIC=1 CC="$1" &&
+		make -C "$0/tests/selftests" CC="$1" \
 			HARNESS_DIR=/build/ksrc/tools/testing/selftests \
-			OUT=/build/$KDS_RUN/user/out' >"$out/user/build.log" 2>&1; then
-		fail "user space: build (see $out/user/build.log)"
+			OUT="$0/out"' "/build/$KDS_RUN/$name" "$cc" >"$u/build.log" 2>&1; then
+		fail "user space ($arch): build (see $u/build.log)"
 		return 1
 	fi
 	pass
-	rm -rf "$out/user/tests"
-	mkdir -p "$out/user/tests"
-	cp "$c/build/$KDS_RUN/user/out/"*.test "$out/user/tests/"
-	cp "$c/build/$KDS_RUN/user/tools/kdsctl" "$out/user/kdsctl"
+	rm -rf "$u/tests"
+	mkdir -p "$u/tests"
+	cp "$c/build/$KDS_RUN/$name/out/"*.test "$u/tests/"
+	cp "$c/build/$KDS_RUN/$name/tools/kdsctl" "$u/kdsctl"
+}
+
+# Per architecture: the C compiler of its user space (in its line's
+# chroot), make's arguments for its modules, checkstack.pl's name of it,
+# the objdump that reads its modules and the QEMU that boots it.
+arch_cc() {
+	case "$1" in
+	i386) echo "gcc -m32" ;;
+	arm64) echo aarch64-linux-gnu-gcc ;;
+	*) echo gcc ;;
+	esac
+}
+arch_kmake() {
+	case "$1" in
+	i386) echo ARCH=x86 ;;
+	arm64) echo ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- ;;
+	esac
+}
+arch_checkstack() {
+	case "$1" in
+	i386) echo i386 ;;
+	arm64) echo aarch64 ;;
+	*) echo x86_64 ;;
+	esac
+}
+arch_qemu() {
+	case "$1" in
+	i386) echo qemu-system-i386 ;;
+	arm64) echo qemu-system-aarch64 ;;
+	*) echo qemu-system-x86_64 ;;
+	esac
+}
+arch_objdump() {
+	case "$1" in
+	arm64) echo aarch64-linux-gnu-objdump ;;
+	*) echo objdump ;;
+	esac
+}
+# The chroot whose compiler builds an architecture's user space.
+arch_user_chroot() {
+	case "$1" in
+	arm64) echo trixie ;;
+	*) echo bookworm ;;
+	esac
+}
+
+# The shared libraries that the ELF file @file (a path inside the root
+# @root of a foreign architecture) needs, recursively, and its program
+# interpreter: paths inside @root, read with readelf (nothing is run).
+elf_deps() {
+	local root=$1 f n d lib interp
+	local -A seen=()
+	local -a todo=("$2")
+	while [ ${#todo[@]} -gt 0 ]; do
+		f=${todo[0]}
+		todo=("${todo[@]:1}")
+		interp=$(readelf -l "$root$f" | sed -n 's/.*program interpreter: \(.*\)\]$/\1/p')
+		if [ -n "$interp" ] && [ -z "${seen[$interp]:-}" ]; then
+			seen[$interp]=1
+			echo "$interp"
+		fi
+		for n in $(readelf -d "$root$f" | sed -n 's/.*Shared library: \[\(.*\)\]$/\1/p'); do
+			lib=""
+			for d in "$root"/lib/*-linux-gnu* "$root"/usr/lib/*-linux-gnu* "$root/lib" "$root/usr/lib"; do
+				if [ -e "$d/$n" ]; then
+					lib=${d#"$root"}/$n
+					break
+				fi
+			done
+			[ -n "$lib" ] || die "$f needs $n, which $root does not have"
+			[ -z "${seen[$lib]:-}" ] || continue
+			seen[$lib]=1
+			echo "$lib"
+			todo+=("$lib")
+		done
+	done
 }
 
 # Build the modules for one line; W=1 and -Werror, then sparse.
 build_modules() {
 	local c=$1 line=$2 kdir=$3
 	local d=$out/$line
+	local -a kmake
+	read -ra kmake <<<"$(arch_kmake "$(line_arch "$line")")"
 	stage_tree "$c" "kds-$line"
-	if in_chroot "$c" make -C "$kdir" M="/build/$KDS_RUN/kds-$line/src" \
+	if in_chroot "$c" make -C "$kdir" M="/build/$KDS_RUN/kds-$line/src" "${kmake[@]}" \
 		W=1 KCFLAGS=-Werror modules >"$d/build.log" 2>&1; then
 		pass
 		row[$line.build]=ok
@@ -137,7 +225,7 @@ build_modules() {
 	[ -e "$common/scripts/checker-valid.sh" ] ||
 		install -m 755 "$here/checker-valid.sh" "$common/scripts/checker-valid.sh"
 	sv=$(chroot "$c" sparse --version)
-	in_chroot "$c" make -C "$kdir" M="/build/$KDS_RUN/kds-$line/src" \
+	in_chroot "$c" make -C "$kdir" M="/build/$KDS_RUN/kds-$line/src" "${kmake[@]}" \
 		C=2 CHECK="$check" modules >"$d/sparse.log" 2>&1 || true
 	local sid=$KDS_CACHE/chroot-sid/usr/bin/sparse
 	if grep -q 'not available or not up to date' "$d/sparse.log" && [ -x "$sid" ]; then
@@ -147,7 +235,7 @@ build_modules() {
 		install -D -m 755 "$sid" "$c/build/$KDS_RUN/bin/sparse"
 		check=/build/$KDS_RUN/bin/sparse
 		sv="$(chroot "$c" "$check" --version) (sid's)"
-		in_chroot "$c" make -C "$kdir" M="/build/$KDS_RUN/kds-$line/src" \
+		in_chroot "$c" make -C "$kdir" M="/build/$KDS_RUN/kds-$line/src" "${kmake[@]}" \
 			C=2 CHECK="$check" modules >"$d/sparse.log" 2>&1 || true
 	fi
 	if grep -q 'not available or not up to date' "$d/sparse.log"; then
@@ -185,8 +273,11 @@ check_stack() {
 		return 0
 	fi
 	# shellcheck disable=SC2016
-	in_chroot "$c" sh -c 'for k in "$0"/*.ko; do objdump -d "$k" || exit 1; done |
-		perl "$1" x86_64 0' "$src" "$cs" >"$d/checkstack.log" 2>&1 || true
+	local arch
+	arch=$(line_arch "$line")
+	in_chroot "$c" sh -c 'for k in "$0"/*.ko; do "$3" -d "$k" || exit 1; done |
+		perl "$1" "$2" 0' "$src" "$cs" "$(arch_checkstack "$arch")" "$(arch_objdump "$arch")" \
+		>"$d/checkstack.log" 2>&1 || true
 	# Lines "0x<addr> <function> [<module>]:<tabs><bytes>", largest first.
 	top=$(grep -E '^0x[0-9a-f]+ .*:[[:space:]]+[0-9]+$' "$d/checkstack.log" | head -n 1)
 	if [ -z "$top" ]; then
@@ -235,32 +326,45 @@ make_initramfs() {
 	local c=$1 line=$2 kver=$3 moddir=$4
 	local d=$out/$line ub=$KDS_CACHE/chroot-bookworm
 	local r=/build/$KDS_RUN/ir-$line
-	local root=$ub$r a lib
+	local root=$ub$r a lib libs
 	rm -rf --one-file-system "$root"
 	mkdir -p "$root"/{bin,sbin,usr/bin,etc,proc,sys,dev,tmp,kds/tests} \
 		"$root/lib/modules/$kver/extra"
-	cp "$ub/bin/busybox" "$root/bin/busybox"
+	# A foreign line's busybox and kmod come from its own root.
+	local arch sys=$ub u=$out/user mods=$c$moddir
+	arch=$(line_arch "$line")
+	if [ "$arch" != amd64 ]; then
+		sys=$KDS_CACHE/rootfs-$line
+		u=$out/user-$arch
+		mods=$sys/lib/modules/$kver
+	fi
+	cp "$sys/bin/busybox" "$root/bin/busybox"
 	for a in $(chroot "$ub" /bin/busybox --list); do
 		case "$a" in
 		busybox|modprobe|rmmod|insmod|lsmod|modinfo|depmod) ;;
 		*) ln -sf busybox "$root/bin/$a" ;;
 		esac
 	done
-	cp -L "$ub/bin/kmod" "$root/sbin/kmod"
-	for lib in $(chroot "$ub" ldd /bin/kmod | grep -oE '/[^ ]+'); do
+	cp -L "$sys/bin/kmod" "$root/sbin/kmod"
+	if [ "$arch" = amd64 ]; then
+		libs=$(chroot "$ub" ldd /bin/kmod | grep -oE '/[^ ]+')
+	else
+		libs=$(elf_deps "$sys" /bin/kmod)
+	fi
+	for lib in $libs; do
 		mkdir -p "$root$(dirname "$lib")"
-		cp -L "$ub$lib" "$root$lib"
+		cp -L "$sys$lib" "$root$lib"
 	done
 	for a in modprobe rmmod insmod lsmod modinfo depmod; do
 		ln -sf kmod "$root/sbin/$a"
 	done
 	cp "$d/ko/"*.ko "$root/lib/modules/$kver/extra/"
 	for a in modules.builtin modules.builtin.modinfo modules.order; do
-		[ -f "$c$moddir/$a" ] && cp "$c$moddir/$a" "$root/lib/modules/$kver/"
+		[ -f "$mods/$a" ] && cp "$mods/$a" "$root/lib/modules/$kver/"
 	done
 	chroot "$ub" depmod -b "$r" "$kver"
-	cp "$out/user/tests/"*.test "$root/kds/tests/"
-	cp "$out/user/kdsctl" "$root/usr/bin/kdsctl"
+	cp "$u/tests/"*.test "$root/kds/tests/"
+	cp "$u/kdsctl" "$root/usr/bin/kdsctl"
 	cp "${guest_init:-$here/guest-init}" "$root/init"
 	if [ -d "$d/kunit" ]; then
 		mkdir -p "$root/kds/kunit"
@@ -275,15 +379,26 @@ make_initramfs() {
 
 boot() {
 	local line=$1 image=$2 mem=$3
-	local d=$out/$line
+	local d=$out/$line arch
 	local append="console=ttyS0 panic=-1 loglevel=5${guest_append:+ $guest_append}"
 	local -a serial=(-serial "file:$d/console.log" -serial "file:$d/results.log")
+	local -a machine=()
+	arch=$(line_arch "${line%%.*}")
+	if [ "$arch" = arm64 ]; then
+		# One PL011 for the console; the results go through a virtio
+		# console (/dev/hvc0 in the guest), as ttyS1 on a PC.
+		append="console=ttyAMA0 panic=-1 loglevel=5${guest_append:+ $guest_append}"
+		machine=(-M virt)
+		serial=(-serial "file:$d/console.log" -device virtio-serial-pci
+			-chardev "file,id=results,path=$d/results.log"
+			-device virtconsole,chardev=results)
+	fi
 	if [ "${KDS_SHELL:-0}" = 1 ]; then
 		append="$append kds.shell=1"
 		serial=(-serial mon:stdio)
 	fi
 	: >"$d/results.log"
-	timeout "$vm_timeout" qemu-system-x86_64 -nodefaults -accel tcg -cpu max \
+	timeout "$vm_timeout" "$(arch_qemu "$arch")" -nodefaults "${machine[@]}" -accel tcg -cpu max \
 		-smp "${vm_smp:-2}" "${qemu_extra[@]}" -m "$mem" -display none -no-reboot \
 		-kernel "$image" -initrd "$d/initrd.gz" \
 		-append "$append" "${serial[@]}" >"$d/qemu.log" 2>&1 || true

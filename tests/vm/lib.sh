@@ -23,11 +23,11 @@ debian_mirror() {
 
 # Kernel lines: name, chroot, apt suite the kernel comes from.
 # The chroot is the suite whose compiler built that kernel.
-KDS_LINES="6.1 6.12-bpo 6.12 7.3 sid"
+KDS_LINES="6.1 6.12-bpo 6.12 7.3 sid i386 arm64"
 line_chroot() {
 	case "$1" in
-	6.1|6.12-bpo) echo bookworm ;;
-	6.12|7.3) echo trixie ;;
+	6.1|6.12-bpo|i386) echo bookworm ;;
+	6.12|7.3|arm64) echo trixie ;;
 	sid) echo sid ;;
 	debug) echo kbuild ;;
 	*) die "unknown kernel line '$1' (known: $KDS_LINES debug)" ;;
@@ -35,12 +35,30 @@ line_chroot() {
 }
 line_suite() {
 	case "$1" in
-	6.1) echo bookworm ;;
+	6.1|i386) echo bookworm ;;
 	6.12-bpo) echo bookworm-backports ;;
-	6.12) echo trixie ;;
+	6.12|arm64) echo trixie ;;
 	7.3) echo trixie-backports ;;
 	sid) echo sid ;;
 	debug) echo trixie ;;
 	*) die "unknown kernel line '$1'" ;;
+	esac
+}
+
+# The Debian architecture a line boots, and its kernel flavour.  A line of
+# another architecture than the host's takes its kernel, headers, busybox
+# and kmod from an unpacked root of that architecture (mkrootfs.sh), and
+# is built with the compiler of its chroot for that target.
+line_arch() {
+	case "$1" in
+	i386|arm64) echo "$1" ;;
+	*) echo amd64 ;;
+	esac
+}
+line_flavour() {
+	case "$1" in
+	i386) echo 686-pae ;;
+	arm64) echo arm64 ;;
+	*) echo amd64 ;;
 	esac
 }
