@@ -226,6 +226,12 @@ run_line() {
 	local u=$out/user
 	[ "$(line_arch "$line")" = amd64 ] || u=$out/user-$(line_arch "$line")
 	[ -f "$u/kdsctl" ] || { fail "$line: no user-space build to test with"; return 0; }
+	if ! line_boots "$line"; then
+		row[$line.boot]="-"
+		row[$line.tests]="built only"
+		row[$line.log]="-"
+		return 0
+	fi
 	note "$line ($kver): initramfs"
 	make_initramfs "$c" "$line" "$kver" "$moddir"
 	if [ "$line" = debug ] && [ -n "${KDS_DEBUG_PARTS:-}" ] && [ "${KDS_SHELL:-0}" != 1 ]; then
@@ -306,9 +312,9 @@ e2e() {
 
 summary() {
 	local line
-	printf '\n%-9s %-24s %-6s %-6s %-8s %-5s %-12s %s\n' line kernel build sparse stack boot tests:ok/fail log
+	printf '\n%-9s %-7s %-28s %-6s %-6s %-8s %-5s %-12s %s\n' line arch kernel build sparse stack boot tests:ok/fail log
 	for line in $lines; do
-		printf '%-9s %-24s %-6s %-6s %-8s %-5s %-12s %s\n' "$line" "${row[$line.kver]:--}" \
+		printf '%-9s %-7s %-28s %-6s %-6s %-8s %-5s %-12s %s\n' "$line" "$(line_arch "${line%%.*}")" "${row[$line.kver]:--}" \
 			"${row[$line.build]:--}" "${row[$line.sparse]:--}" "${row[$line.stack]:--}" \
 			"${row[$line.boot]:--}" "${row[$line.tests]:--}" "${row[$line.log]:--}"
 	done

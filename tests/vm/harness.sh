@@ -131,6 +131,8 @@ arch_cc() {
 	case "$1" in
 	i386) echo "gcc -m32" ;;
 	arm64) echo aarch64-linux-gnu-gcc ;;
+	armhf) echo arm-linux-gnueabihf-gcc ;;
+	riscv64) echo riscv64-linux-gnu-gcc ;;
 	*) echo gcc ;;
 	esac
 }
@@ -138,12 +140,16 @@ arch_kmake() {
 	case "$1" in
 	i386) echo ARCH=x86 ;;
 	arm64) echo ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- ;;
+	armhf) echo ARCH=arm CROSS_COMPILE=arm-linux-gnueabihf- ;;
+	riscv64) echo ARCH=riscv CROSS_COMPILE=riscv64-linux-gnu- ;;
 	esac
 }
 arch_checkstack() {
 	case "$1" in
 	i386) echo i386 ;;
 	arm64) echo aarch64 ;;
+	armhf) echo arm ;;
+	riscv64) echo riscv64 ;;
 	*) echo x86_64 ;;
 	esac
 }
@@ -157,13 +163,15 @@ arch_qemu() {
 arch_objdump() {
 	case "$1" in
 	arm64) echo aarch64-linux-gnu-objdump ;;
+	armhf) echo arm-linux-gnueabihf-objdump ;;
+	riscv64) echo riscv64-linux-gnu-objdump ;;
 	*) echo objdump ;;
 	esac
 }
 # The chroot whose compiler builds an architecture's user space.
 arch_user_chroot() {
 	case "$1" in
-	arm64) echo trixie ;;
+	arm64|armhf|riscv64) echo trixie ;;
 	*) echo bookworm ;;
 	esac
 }

@@ -23,11 +23,11 @@ debian_mirror() {
 
 # Kernel lines: name, chroot, apt suite the kernel comes from.
 # The chroot is the suite whose compiler built that kernel.
-KDS_LINES="6.1 6.12-bpo 6.12 7.3 sid i386 arm64"
+KDS_LINES="6.1 6.12-bpo 6.12 7.3 sid i386 arm64 armhf riscv64"
 line_chroot() {
 	case "$1" in
 	6.1|6.12-bpo|i386) echo bookworm ;;
-	6.12|7.3|arm64) echo trixie ;;
+	6.12|7.3|arm64|armhf|riscv64) echo trixie ;;
 	sid) echo sid ;;
 	debug) echo kbuild ;;
 	*) die "unknown kernel line '$1' (known: $KDS_LINES debug)" ;;
@@ -37,7 +37,7 @@ line_suite() {
 	case "$1" in
 	6.1|i386) echo bookworm ;;
 	6.12-bpo) echo bookworm-backports ;;
-	6.12|arm64) echo trixie ;;
+	6.12|arm64|armhf|riscv64) echo trixie ;;
 	7.3) echo trixie-backports ;;
 	sid) echo sid ;;
 	debug) echo trixie ;;
@@ -51,7 +51,7 @@ line_suite() {
 # is built with the compiler of its chroot for that target.
 line_arch() {
 	case "$1" in
-	i386|arm64) echo "$1" ;;
+	i386|arm64|armhf|riscv64) echo "$1" ;;
 	*) echo amd64 ;;
 	esac
 }
@@ -59,6 +59,16 @@ line_flavour() {
 	case "$1" in
 	i386) echo 686-pae ;;
 	arm64) echo arm64 ;;
+	armhf) echo armmp ;;
+	riscv64) echo riscv64 ;;
 	*) echo amd64 ;;
+	esac
+}
+# Whether the harness boots a line; the others are built only (their
+# modules, kdsctl and the test programs, warnings as errors).
+line_boots() {
+	case "$1" in
+	armhf|riscv64) return 1 ;;
+	*) return 0 ;;
 	esac
 }

@@ -1,11 +1,11 @@
 #!/bin/bash
 # Build (or reuse) the cached root of a foreign kernel line:
-#   mkrootfs.sh LINE        (i386, arm64: see line_arch in lib.sh)
+#   mkrootfs.sh LINE        (i386, arm64, armhf, riscv64: line_arch in lib.sh)
 # Debian's own packages of that architecture, unpacked, never run (the
 # host cannot run i386 binaries, nor arm64 without emulation): the
-# kernel image and its modules' tree, the headers the modules are built
-# against, and the static busybox and kmod (with its libraries) that go
-# into the line's initramfs.
+# headers the modules are built against and, for a line that boots, the
+# kernel image and its modules' tree, and the static busybox and kmod
+# (with its libraries) that go into the line's initramfs.
 set -euo pipefail
 here=$(dirname "$(readlink -f "$0")")
 # shellcheck source=tests/vm/lib.sh
@@ -21,7 +21,8 @@ bookworm) suites="bookworm bookworm-updates" ;;
 trixie) suites="trixie trixie-updates" ;;
 *) die "no foreign root for release '$rel'" ;;
 esac
-pkgs="busybox-static,kmod,linux-image-$flavour,linux-headers-$flavour"
+pkgs="linux-headers-$flavour"
+line_boots "$line" && pkgs="busybox-static,kmod,linux-image-$flavour,$pkgs"
 
 dir="$KDS_CACHE/rootfs-$line"
 stamp="$dir/.kds-stamp"
