@@ -394,6 +394,7 @@ main() {
 			if [ "$uc" != "$c" ]; then
 				[ -z "${chroot_skip[$(arch_user_chroot "$a")]:-}" ] || continue
 				rm -rf --one-file-system "$uc/build/ksrc"
+				mkdir -p "$uc/build"
 				cp -a "$c/build/ksrc" "$uc/build/ksrc"
 			fi
 			note "user space and tests ($a): build"
