@@ -184,6 +184,17 @@ arch_user_chroot() {
 	esac
 }
 
+# The file at @path of the root @root, which may have merged /usr (then
+# /bin/x and /lib/x are at /usr/bin/x and /usr/lib/x, with no /bin or /lib
+# link in an unpacked root).
+root_file() {
+	if [ -e "$1$2" ] || [ -L "$1$2" ]; then
+		echo "$1$2"
+	else
+		echo "$1/usr$2"
+	fi
+}
+
 # The shared libraries that the ELF file @file (a path inside the root
 # @root of a foreign architecture) needs, recursively, and its program
 # interpreter: paths inside @root, read with readelf (nothing is run).
@@ -194,12 +205,12 @@ elf_deps() {
 	while [ ${#todo[@]} -gt 0 ]; do
 		f=${todo[0]}
 		todo=("${todo[@]:1}")
-		interp=$(readelf -l "$root$f" | sed -n 's/.*program interpreter: \(.*\)\]$/\1/p')
+		interp=$(readelf -l "$(root_file "$root" "$f")" | sed -n 's/.*program interpreter: \(.*\)\]$/\1/p')
 		if [ -n "$interp" ] && [ -z "${seen[$interp]:-}" ]; then
 			seen[$interp]=1
 			echo "$interp"
 		fi
-		for n in $(readelf -d "$root$f" | sed -n 's/.*Shared library: \[\(.*\)\]$/\1/p'); do
+		for n in $(readelf -d "$(root_file "$root" "$f")" | sed -n 's/.*Shared library: \[\(.*\)\]$/\1/p'); do
 			lib=""
 			for d in "$root"/lib/*-linux-gnu* "$root"/usr/lib/*-linux-gnu* "$root/lib" "$root/usr/lib"; do
 				if [ -e "$d/$n" ]; then
@@ -354,22 +365,22 @@ make_initramfs() {
 		u=$out/user-$arch
 		mods=$sys/lib/modules/$kver
 	fi
-	cp "$sys/bin/busybox" "$root/bin/busybox"
+	cp "$(root_file "$sys" /bin/busybox)" "$root/bin/busybox"
 	for a in $(chroot "$ub" /bin/busybox --list); do
 		case "$a" in
 		busybox|modprobe|rmmod|insmod|lsmod|modinfo|depmod) ;;
 		*) ln -sf busybox "$root/bin/$a" ;;
 		esac
 	done
-	cp -L "$sys/bin/kmod" "$root/sbin/kmod"
+	cp -L "$(root_file "$sys" /bin/kmod)" "$root/sbin/kmod"
 	if [ "$arch" = amd64 ]; then
 		libs=$(chroot "$ub" ldd /bin/kmod | grep -oE '/[^ ]+')
 	else
-		libs=$(elf_deps "$sys" /bin/kmod)
+		libs=$(elf_deps "$sys" "$(root_file "$sys" /bin/kmod | sed "s|^$sys||")")
 	fi
 	for lib in $libs; do
 		mkdir -p "$root$(dirname "$lib")"
-		cp -L "$sys$lib" "$root$lib"
+		cp -L "$(root_file "$sys" "$lib")" "$root$lib"
 	done
 	for a in modprobe rmmod insmod lsmod modinfo depmod; do
 		ln -sf kmod "$root/sbin/$a"
