@@ -124,6 +124,10 @@ static void explain(const struct ctl *ctl, int err, char *buf, size_t size)
 	case EOPNOTSUPP:
 		snprintf(buf, size, " (%s keeps no key order)", api->backend);
 		break;
+	case EOVERFLOW:
+		snprintf(buf, size, " (%s keys are at most 4294967295 on a"
+			 " 32-bit kernel)", api->backend);
+		break;
 	}
 }
 
