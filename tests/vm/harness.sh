@@ -363,7 +363,7 @@ make_initramfs() {
 	if [ "$arch" != amd64 ]; then
 		sys=$KDS_CACHE/rootfs-$line
 		u=$out/user-$arch
-		mods=$sys/lib/modules/$kver
+		mods=$(root_file "$sys" "/lib/modules/$kver")
 	fi
 	cp "$(root_file "$sys" /bin/busybox)" "$root/bin/busybox"
 	for a in $(chroot "$ub" /bin/busybox --list); do
