@@ -137,7 +137,7 @@ static void explain(const struct ctl *ctl, int err, char *buf, size_t size)
  */
 static int op_failed(const struct ctl *ctl, const char *what, int err)
 {
-	char why[64];
+	char why[96];
 
 	explain(ctl, -err, why, sizeof(why));
 	fprintf(stderr, "%s: %s: %s: %s%s\n", PROG, ctl->path, what,
