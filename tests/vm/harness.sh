@@ -110,8 +110,8 @@ build_user() {
 	stage_tree "$c" "$name"
 	mkdir -p "$u"
 	# shellcheck disable=SC2016
-	if ! chroot "$c" sh -c 'make -C "$0/tools" STATIC=1 CC="$1" &&
-		make -C "$0/tests/selftests" CC="$1" \
+	if ! chroot "$c" sh -c 'make -j"$(nproc)" -C "$0/tools" STATIC=1 CC="$1" &&
+		make -j"$(nproc)" -C "$0/tests/selftests" CC="$1" \
 			HARNESS_DIR=/build/ksrc/tools/testing/selftests \
 			OUT="$0/out"' "/build/$KDS_RUN/$name" "$cc" >"$u/build.log" 2>&1; then
 		fail "user space ($arch): build (see $u/build.log)"
