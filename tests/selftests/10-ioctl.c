@@ -157,7 +157,7 @@ TEST_F(ioctl, keys_zero_and_the_largest_are_ordinary_keys)
  * every other backend, and every backend on a 64-bit kernel, holds them
  * like any key.
  */
-TEST_F(ioctl, keys_above_a_32_bit_ulong_are_eoverflow_only_where_indices_are_32_bits)
+TEST_F(ioctl, keys_over_32_bits_are_eoverflow_only_where_indices_are_32_bits)
 {
 	const __u64 big[] = {
 		KDS_ULONG32_MAX + 1, KDS_ULONG32_MAX + 2, 1ULL << 40,

@@ -221,7 +221,7 @@ TEST_F(text, decimal_largest_key_is_a_key)
  * ordinary key; every other backend, and every backend on a 64-bit
  * kernel, takes them like any key.
  */
-TEST_F(text, keys_above_a_32_bit_ulong_are_eoverflow_only_where_indices_are_32_bits)
+TEST_F(text, keys_over_32_bits_are_eoverflow_only_where_indices_are_32_bits)
 {
 	static const char *const big[] = {
 		"4294967296", "0x100000000", "4294967297", "1099511627776",

@@ -98,8 +98,9 @@ FIXTURE_TEARDOWN(fill)
 
 /*
  * One batch of FILL_BATCH puts of random keys (masked with @key_max, one
- * less than a power of two) into @fd, stopping at the first that fails: 0 with *@ok the puts done, or the failing errno
- * (also of the batch itself).
+ * less than a power of two) into @fd, stopping at the first that fails:
+ * 0 with *@ok the puts done, or the failing errno (also of the batch
+ * itself).
  */
 static int fill_batch(FIXTURE_DATA(fill) *self, int fd, __u64 key_max,
 		      __u64 *rng, unsigned int *ok)
