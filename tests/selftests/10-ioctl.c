@@ -133,18 +133,84 @@ TEST_F(ioctl, binary_values_round_trip_byte_for_byte)
 	ASSERT_EQ(0, memcmp(buf, val, sizeof(val)));
 }
 
-TEST_F(ioctl, keys_zero_and_u64_max_are_ordinary_keys)
+/* 0 and the largest key of the backend (KDS_U64_MAX, see kds_key_max()) */
+TEST_F(ioctl, keys_zero_and_the_largest_are_ordinary_keys)
 {
+	const __u64 max = kds_key_max(variant->backend);
+
 	ASSERT_EQ(0, kds_put_str(self->fd, 0, "zero"));
-	ASSERT_EQ(0, kds_put_str(self->fd, KDS_U64_MAX, "max"));
-	ASSERT_EQ(0, kds_put_str(self->fd, KDS_U64_MAX - 1, "max-1"));
+	ASSERT_EQ(0, kds_put_str(self->fd, max, "max"));
+	ASSERT_EQ(0, kds_put_str(self->fd, max - 1, "max-1"));
 	ASSERT_EQ(0, kds_holds(self->fd, 0, "zero"));
-	ASSERT_EQ(0, kds_holds(self->fd, KDS_U64_MAX, "max"));
-	ASSERT_EQ(0, kds_holds(self->fd, KDS_U64_MAX - 1, "max-1"));
-	ASSERT_EQ(0, kds_del(self->fd, KDS_U64_MAX));
-	ASSERT_EQ(-ENOENT, kds_holds(self->fd, KDS_U64_MAX, "max"));
+	ASSERT_EQ(0, kds_holds(self->fd, max, "max"));
+	ASSERT_EQ(0, kds_holds(self->fd, max - 1, "max-1"));
+	ASSERT_EQ(0, kds_del(self->fd, max));
+	ASSERT_EQ(-ENOENT, kds_holds(self->fd, max, "max"));
 	ASSERT_EQ(0, kds_holds(self->fd, 0, "zero"));
 	ASSERT_EQ(2, kds_nr_entries(self->fd));
+}
+
+/*
+ * Keys above 4294967295 (ULONG_MAX of a 32-bit kernel): on a 32-bit
+ * kernel xarray and maple refuse them with EOVERFLOW in put, get and del
+ * and leave the store as it was, while 4294967295 is an ordinary key;
+ * every other backend, and every backend on a 64-bit kernel, holds them
+ * like any key.
+ */
+TEST_F(ioctl, keys_over_32_bits_are_eoverflow_only_where_indices_are_32_bits)
+{
+	const __u64 big[] = {
+		KDS_ULONG32_MAX + 1, KDS_ULONG32_MAX + 2, 1ULL << 40,
+		KDS_U64_MAX - 1, KDS_U64_MAX,
+	};
+	const bool narrow = kds_kernel_is_32bit() &&
+			    kds_backend_ulong_keys(variant->backend);
+	char buf[16];
+	__u32 len = 99;
+	size_t i;
+
+	ASSERT_EQ(0, kds_put_str(self->fd, KDS_ULONG32_MAX, "ulong max"));
+	ASSERT_EQ(0, kds_put_str(self->fd, 0, "zero"));
+	for (i = 0; i < ARRAY_SIZE(big); i++) {
+		__u64 k = big[i];
+
+		if (!narrow) {
+			ASSERT_EQ(0, kds_put_str(self->fd, k, "big"))
+				TH_LOG("key %llu", (unsigned long long)k);
+			ASSERT_EQ(0, kds_holds(self->fd, k, "big"));
+			ASSERT_EQ(0, kds_put_str(self->fd, k, "bigger"));
+			ASSERT_EQ(0, kds_holds(self->fd, k, "bigger"));
+			ASSERT_EQ(3, kds_nr_entries(self->fd));
+			ASSERT_EQ(0, kds_holds(self->fd, 0, "zero"));
+			ASSERT_EQ(0, kds_holds(self->fd, KDS_ULONG32_MAX,
+					       "ulong max"));
+			ASSERT_EQ(0, kds_del(self->fd, k));
+			ASSERT_EQ(-ENOENT, kds_del(self->fd, k));
+			continue;
+		}
+		ASSERT_EQ(-EOVERFLOW, kds_put_str(self->fd, k, "big"))
+			TH_LOG("key %llu", (unsigned long long)k);
+		ASSERT_EQ(-EOVERFLOW, kds_put_flags(self->fd, k, "big", 3,
+						    KDS_PUT_NOREPLACE));
+		len = 99;
+		ASSERT_EQ(-EOVERFLOW, kds_get(self->fd, k, buf, sizeof(buf),
+					      &len));
+		ASSERT_EQ(-EOVERFLOW, kds_del(self->fd, k));
+		/* nor taken as the 32-bit key it truncates to */
+		ASSERT_EQ(0, kds_holds(self->fd, 0, "zero"));
+		ASSERT_EQ(0, kds_holds(self->fd, KDS_ULONG32_MAX, "ulong max"));
+		if ((__u32)k != 0 && (__u32)k != KDS_ULONG32_MAX)
+			ASSERT_EQ(-ENOENT, kds_holds(self->fd, (__u32)k, ""));
+		ASSERT_EQ(2, kds_nr_entries(self->fd));
+	}
+	ASSERT_EQ(0, kds_holds(self->fd, KDS_ULONG32_MAX, "ulong max"));
+	ASSERT_EQ(0, kds_holds(self->fd, 0, "zero"));
+	ASSERT_EQ(-ENOENT, kds_holds(self->fd, 1, ""));
+	ASSERT_EQ(-ENOENT, kds_holds(self->fd, 2, ""));
+	ASSERT_EQ(2, kds_nr_entries(self->fd));
+	ASSERT_EQ(0, kds_del(self->fd, KDS_ULONG32_MAX));
+	ASSERT_EQ(-ENOENT, kds_holds(self->fd, KDS_ULONG32_MAX, ""));
+	ASSERT_EQ(1, kds_nr_entries(self->fd));
 }
 
 TEST_F(ioctl, put_of_max_value_size_bytes_round_trips)

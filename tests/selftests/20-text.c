@@ -184,21 +184,93 @@ TEST_F(text, put_replaces_an_existing_value)
 	ASSERT_EQ(1, kds_nr_entries(self->fd));
 }
 
+/* The backend's largest key (kds_key_max()) in hex: 0xffffffffffffffff. */
 TEST_F(text, hex_keys_are_accepted)
 {
-	TEXT_OK("put 0x10 sixteen\nput 0xffffffffffffffff max\nput 0xAb mixed\n");
+	const __u64 max = kds_key_max(variant->backend);
+	char cmds[128];
+
+	snprintf(cmds, sizeof(cmds),
+		 "put 0x10 sixteen\nput %#llx max\nput 0xAb mixed\n",
+		 (unsigned long long)max);
+	TEXT_OK(cmds);
 	ASSERT_EQ(0, kds_holds(self->fd, 16, "sixteen"));
-	ASSERT_EQ(0, kds_holds(self->fd, KDS_U64_MAX, "max"));
+	ASSERT_EQ(0, kds_holds(self->fd, max, "max"));
 	ASSERT_EQ(0, kds_holds(self->fd, 0xab, "mixed"));
 	TEXT_OK("del 0x10\n");
 	ASSERT_EQ(-ENOENT, kds_holds(self->fd, 16, "sixteen"));
 }
 
-TEST_F(text, decimal_u64_max_is_a_key)
+/* The backend's largest key (kds_key_max()): 18446744073709551615. */
+TEST_F(text, decimal_largest_key_is_a_key)
 {
-	TEXT_OK("put 18446744073709551615 max\nput 0 zero\n");
-	ASSERT_EQ(0, kds_holds(self->fd, KDS_U64_MAX, "max"));
+	const __u64 max = kds_key_max(variant->backend);
+	char cmds[128];
+
+	snprintf(cmds, sizeof(cmds), "put %llu max\nput 0 zero\n",
+		 (unsigned long long)max);
+	TEXT_OK(cmds);
+	ASSERT_EQ(0, kds_holds(self->fd, max, "max"));
 	ASSERT_EQ(0, kds_holds(self->fd, 0, "zero"));
+}
+
+/*
+ * Keys above 4294967295 in text: on a 32-bit kernel xarray and maple
+ * refuse a put or del of one with EOVERFLOW (a write stops at that line,
+ * after the lines before it) and nothing changes, while 4294967295 is an
+ * ordinary key; every other backend, and every backend on a 64-bit
+ * kernel, takes them like any key.
+ */
+TEST_F(text, keys_over_32_bits_are_eoverflow_only_where_indices_are_32_bits)
+{
+	static const char *const big[] = {
+		"4294967296", "0x100000000", "4294967297", "1099511627776",
+		"18446744073709551614", "0xffffffffffffffff",
+	};
+	const bool narrow = kds_kernel_is_32bit() &&
+			    kds_backend_ulong_keys(variant->backend);
+	char cmds[128];
+	size_t i;
+	long n, at;
+
+	TEXT_OK("put 4294967295 ulong max\nput 0 zero\n");
+	for (i = 0; i < ARRAY_SIZE(big); i++) {
+		if (!narrow) {
+			snprintf(cmds, sizeof(cmds), "put %s big\n", big[i]);
+			TEXT_OK(cmds);
+			ASSERT_EQ(3, kds_nr_entries(self->fd)) TH_LOG("%s", cmds);
+			snprintf(cmds, sizeof(cmds), "del %s\n", big[i]);
+			TEXT_OK(cmds);
+			ASSERT_EQ(-ENOENT, kds_text(self->fd, cmds));
+			ASSERT_EQ(2, kds_nr_entries(self->fd));
+			continue;
+		}
+		snprintf(cmds, sizeof(cmds), "put %s big\n", big[i]);
+		ASSERT_EQ(-EOVERFLOW, kds_text(self->fd, cmds)) TH_LOG("%s", cmds);
+		snprintf(cmds, sizeof(cmds), "del %s\n", big[i]);
+		ASSERT_EQ(-EOVERFLOW, kds_text(self->fd, cmds)) TH_LOG("%s", cmds);
+		snprintf(cmds, sizeof(cmds), "put 1 a\nput %s b\nput 2 c\n",
+			 big[i]);
+		ASSERT_EQ(8, kds_text(self->fd, cmds)) TH_LOG("%s", cmds);
+		snprintf(cmds, sizeof(cmds), "del 1\ndel %s\nput 2 c\n", big[i]);
+		ASSERT_EQ(6, kds_text(self->fd, cmds)) TH_LOG("%s", cmds);
+		ASSERT_EQ(-ENOENT, kds_holds(self->fd, 1, ""));
+		ASSERT_EQ(-ENOENT, kds_holds(self->fd, 2, ""));
+		ASSERT_EQ(0, kds_holds(self->fd, 0, "zero"));
+		ASSERT_EQ(0, kds_holds(self->fd, KDS_ULONG32_MAX, "ulong max"));
+		ASSERT_EQ(2, kds_nr_entries(self->fd));
+	}
+	n = dump_lines(_metadata, self);
+	ASSERT_EQ(2, n);
+	at = kds_find_line(self->lines, n, 0);
+	ASSERT_LE(0, at);
+	ASSERT_TRUE(kds_line_is(&self->lines[at], "zero"));
+	at = kds_find_line(self->lines, n, KDS_ULONG32_MAX);
+	ASSERT_LE(0, at);
+	ASSERT_TRUE(kds_line_is(&self->lines[at], "ulong max"));
+	TEXT_OK("del 4294967295\n");
+	ASSERT_EQ(-ENOENT, kds_holds(self->fd, KDS_ULONG32_MAX, ""));
+	ASSERT_EQ(1, kds_nr_entries(self->fd));
 }
 
 TEST_F(text, key_overflow_is_einval)
@@ -589,19 +661,24 @@ TEST_F(text, value_written_in_one_write_is_stored_whole)
  */
 TEST_F(text, longest_line_in_pieces_is_stored_and_one_byte_more_is_e2big)
 {
+	const __u64 kmax = kds_key_max(variant->backend);
 	size_t max = self->max_value_size;
-	char *val = malloc(max);
+	char *val = malloc(max), key20[32], key21[32];
 
 	ASSERT_NE(NULL, val);
 	fill_value(val, max, 5);
-	ASSERT_EQ(0, put_in_blocks(variant->backend, "18446744073709551615",
-				   val, max, 1000, true));
-	ASSERT_TRUE(holds_bytes(self->fd, KDS_U64_MAX, val, max, max));
-	ASSERT_EQ(-E2BIG, put_in_blocks(variant->backend, "018446744073709551614",
-					val, max, 1000, true));
-	ASSERT_EQ(-E2BIG, put_in_blocks(variant->backend, "018446744073709551614",
-					val, max, 0, false));
-	ASSERT_EQ(-ENOENT, kds_holds(self->fd, KDS_U64_MAX - 1, ""));
+	/* 18446744073709551615; the backend's largest key in 20 digits */
+	snprintf(key20, sizeof(key20), "%020llu", (unsigned long long)kmax);
+	snprintf(key21, sizeof(key21), "%021llu", (unsigned long long)kmax - 1);
+	ASSERT_EQ(20U, strlen(key20));
+	ASSERT_EQ(0, put_in_blocks(variant->backend, key20, val, max, 1000,
+				   true));
+	ASSERT_TRUE(holds_bytes(self->fd, kmax, val, max, max));
+	ASSERT_EQ(-E2BIG, put_in_blocks(variant->backend, key21, val, max, 1000,
+					true));
+	ASSERT_EQ(-E2BIG, put_in_blocks(variant->backend, key21, val, max, 0,
+					false));
+	ASSERT_EQ(-ENOENT, kds_holds(self->fd, kmax - 1, ""));
 	ASSERT_EQ(1, kds_nr_entries(self->fd));
 	free(val);
 }
@@ -665,13 +742,17 @@ TEST_F(text, value_over_max_value_size_in_blocks_is_e2big_and_not_stored)
 /* Every first part of a command waits for the rest, which completes it. */
 TEST_F(text, a_command_cut_at_any_byte_is_applied_whole)
 {
-	static const char *const cmds[] = {
-		"put 0x1F a b\n", "del 31\n", "put 18446744073709551615 x\n",
-		"clear\n",
+	const __u64 max = kds_key_max(variant->backend);
+	char put_max[64];
+	const char *const cmds[] = {
+		"put 0x1F a b\n", "del 31\n", put_max, "clear\n",
 	};
 	size_t i, k, len;
 	int fd;
 
+	/* put 18446744073709551615 x: the backend's largest key */
+	snprintf(put_max, sizeof(put_max), "put %llu x\n",
+		 (unsigned long long)max);
 	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
 		len = strlen(cmds[i]);
 		for (k = 1; k < len; k++) {
@@ -693,7 +774,7 @@ TEST_F(text, a_command_cut_at_any_byte_is_applied_whole)
 			} else if (i == 1) {
 				ASSERT_EQ(-ENOENT, kds_holds(self->fd, 31, "a b"));
 			} else if (i == 2) {
-				ASSERT_EQ(0, kds_holds(self->fd, KDS_U64_MAX, "x"));
+				ASSERT_EQ(0, kds_holds(self->fd, max, "x"));
 			} else {
 				ASSERT_EQ(0, kds_nr_entries(self->fd));
 			}
@@ -835,19 +916,31 @@ TEST_F(text, dump_of_an_empty_store_is_empty)
 
 TEST_F(text, dump_lines_are_decimal_key_space_value_newline)
 {
+	const __u64 max = kds_key_max(variant->backend);
+	char cmds[128], line[64];
 	long n;
 
-	TEXT_OK("put 0x2a forty two\nput 0 \nput 18446744073709551615 m\n");
+	/* 18446744073709551615: the backend's largest key */
+	snprintf(cmds, sizeof(cmds),
+		 "put 0x2a forty two\nput 0 \nput %llu m\n",
+		 (unsigned long long)max);
+	snprintf(line, sizeof(line), "%llu m\n", (unsigned long long)max);
+	TEXT_OK(cmds);
 	n = dump_lines(_metadata, self);
 	ASSERT_EQ(3, n);
 	ASSERT_NE(NULL, strstr(self->dump, "42 forty two\n"));
-	ASSERT_NE(NULL, strstr(self->dump, "18446744073709551615 m\n"));
+	ASSERT_NE(NULL, strstr(self->dump, line));
 	ASSERT_TRUE(!strncmp(self->dump, "0 \n", 3) || strstr(self->dump, "\n0 \n"));
 }
 
 TEST_F(text, dump_shows_each_entry_once_in_the_backends_order)
 {
-	const __u64 keys[] = { 500, 3, 0, 70000, KDS_U64_MAX, 12, 9999999999ULL };
+	/* the backend's largest key; a 10-digit one that fits its indices */
+	const __u64 max = kds_key_max(variant->backend);
+	const __u64 keys[] = {
+		500, 3, 0, 70000, max, 12,
+		max > 9999999999ULL ? 9999999999ULL : 3999999999ULL,
+	};
 	char val[32];
 	size_t i, j;
 	long n, at;

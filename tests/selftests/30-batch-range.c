@@ -559,6 +559,29 @@ TEST_F(batch, larger_batch_struct_follows_the_growth_rules)
 
 /* ---- range ----------------------------------------------------------- */
 
+/*
+ * Keys up to the backend's largest (kds_key_max(): KDS_U64_MAX, or
+ * 4294967295 for xarray and maple on a 32-bit kernel), set by
+ * FIXTURE_SETUP(range): max, 1000, 0, 7, max - 1, 1, 1 << 32 (1 << 31
+ * where keys are 32 bits), 999.
+ */
+static __u64 some_keys[8];
+/* The same, sorted. */
+static __u64 some_keys_sorted[8];
+
+static void set_some_keys(const char *backend)
+{
+	const __u64 max = kds_key_max(backend);
+	const __u64 mid = max > KDS_ULONG32_MAX ? 1ULL << 32 : 1ULL << 31;
+	const __u64 keys[] = { max, 1000, 0, 7, max - 1, 1, mid, 999 };
+	const __u64 sorted[] = { 0, 1, 7, 999, 1000, mid, max - 1, max };
+
+	_Static_assert(sizeof(keys) == sizeof(some_keys), "some_keys");
+	_Static_assert(sizeof(sorted) == sizeof(some_keys_sorted), "sorted");
+	memcpy(some_keys, keys, sizeof(keys));
+	memcpy(some_keys_sorted, sorted, sizeof(sorted));
+}
+
 FIXTURE(range) {
 	int fd;
 	__u64 buf[8192];	/* 64 KiB, 8-byte aligned */
@@ -573,6 +596,7 @@ KDS_ORDERED_VARIANTS(range);
 FIXTURE_SETUP(range)
 {
 	KDS_SETUP_OPEN();
+	set_some_keys(variant->backend);
 }
 
 FIXTURE_TEARDOWN(range)
@@ -659,14 +683,6 @@ static int put_keys(int fd, const __u64 *keys, size_t n)
 	return 0;
 }
 
-static const __u64 some_keys[] = {
-	KDS_U64_MAX, 1000, 0, 7, KDS_U64_MAX - 1, 1, 1ULL << 32, 999,
-};
-/* The same, sorted. */
-static const __u64 some_keys_sorted[] = {
-	0, 1, 7, 999, 1000, 1ULL << 32, KDS_U64_MAX - 1, KDS_U64_MAX,
-};
-
 TEST_F(range, all_keys_come_back_in_key_order)
 {
 	struct kds_range r;
@@ -689,6 +705,7 @@ TEST_F(range, all_keys_come_back_in_key_order)
 
 TEST_F(range, bounds_are_inclusive)
 {
+	const __u64 max = kds_key_max(variant->backend);
 	struct kds_range r;
 	struct rec recs[16];
 
@@ -705,16 +722,21 @@ TEST_F(range, bounds_are_inclusive)
 	ASSERT_EQ(0, parse_recs(self->buf, sizeof(self->buf), r.count, recs));
 	ASSERT_TRUE(rec_is(&recs[0], 0, "v0"));
 	ASSERT_TRUE(rec_is(&recs[1], 1, "v1"));
-	ASSERT_EQ(0, do_range(self->fd, KDS_U64_MAX - 1, KDS_U64_MAX, self->buf,
+	ASSERT_EQ(0, do_range(self->fd, max - 1, max, self->buf,
 			      sizeof(self->buf), &r));
 	ASSERT_EQ(2U, r.count);
 	ASSERT_EQ(0, parse_recs(self->buf, sizeof(self->buf), r.count, recs));
-	ASSERT_EQ(KDS_U64_MAX - 1, recs[0].key);
-	ASSERT_EQ(KDS_U64_MAX, recs[1].key);
+	ASSERT_EQ(max - 1, recs[0].key);
+	ASSERT_EQ(max, recs[1].key);
+	ASSERT_EQ(0, do_range(self->fd, max - 1, KDS_U64_MAX, self->buf,
+			      sizeof(self->buf), &r));
+	ASSERT_EQ(2U, r.count);
+	ASSERT_EQ(0U, r.out_flags);
 }
 
 TEST_F(range, single_key_range_returns_that_entry)
 {
+	const __u64 max = kds_key_max(variant->backend);
 	struct kds_range r;
 	struct rec recs[2];
 
@@ -723,9 +745,11 @@ TEST_F(range, single_key_range_returns_that_entry)
 	ASSERT_EQ(1U, r.count);
 	ASSERT_EQ(0, parse_recs(self->buf, sizeof(self->buf), r.count, recs));
 	ASSERT_TRUE(rec_is(&recs[0], 999, "v999"));
-	ASSERT_EQ(0, do_range(self->fd, KDS_U64_MAX, KDS_U64_MAX, self->buf,
+	ASSERT_EQ(0, do_range(self->fd, max, max, self->buf,
 			      sizeof(self->buf), &r));
 	ASSERT_EQ(1U, r.count);
+	ASSERT_EQ(0, parse_recs(self->buf, sizeof(self->buf), r.count, recs));
+	ASSERT_EQ(max, recs[0].key);
 	ASSERT_EQ(0, do_range(self->fd, 0, 0, self->buf, sizeof(self->buf), &r));
 	ASSERT_EQ(1U, r.count);
 }
@@ -885,24 +909,45 @@ TEST_F(range, nonzero_reserved_is_einval)
 	ASSERT_EQ(ARRAY_SIZE(some_keys), r.count);
 }
 
-TEST_F(range, resume_ends_cleanly_at_u64_max)
+/*
+ * At the backend's largest key (KDS_U64_MAX; see kds_key_max()) a resumed
+ * range ends without wrapping; above it (4294967295 for xarray and maple
+ * on a 32-bit kernel) a range finds nothing.
+ */
+TEST_F(range, resume_ends_cleanly_at_the_largest_key)
 {
-	const __u64 keys[] = { KDS_U64_MAX - 1, KDS_U64_MAX };
+	const __u64 max = kds_key_max(variant->backend);
+	const __u64 keys[] = { max - 1, max };
 	struct kds_range r;
 	struct rec recs[2];
-	const __u32 one = KDS_REC_SIZE(sizeof("v18446744073709551615") - 1);
+	char v[32], vmax[32];
+	__u32 one;
 
+	val_of(v, sizeof(v), max - 1);
+	val_of(vmax, sizeof(vmax), max);
+	one = KDS_REC_SIZE(strlen(vmax));
+	ASSERT_EQ(KDS_REC_SIZE(strlen(v)), one);
 	ASSERT_EQ(0, put_keys(self->fd, keys, ARRAY_SIZE(keys)));
-	ASSERT_EQ(0, do_range(self->fd, KDS_U64_MAX - 1, KDS_U64_MAX, self->buf,
+	ASSERT_EQ(0, do_range(self->fd, max - 1, KDS_U64_MAX, self->buf,
 			      one, &r));
 	ASSERT_EQ(1U, r.count);
 	ASSERT_EQ(KDS_RANGE_MORE, r.out_flags & KDS_RANGE_MORE);
-	ASSERT_EQ(KDS_U64_MAX, r.next);
+	ASSERT_EQ(max, r.next);
+	ASSERT_EQ(0, parse_recs(self->buf, one, 1, recs));
+	ASSERT_TRUE(rec_is(&recs[0], max - 1, v));
 	ASSERT_EQ(0, do_range(self->fd, r.next, KDS_U64_MAX, self->buf, one, &r));
 	ASSERT_EQ(1U, r.count);
 	ASSERT_EQ(0U, r.out_flags & KDS_RANGE_MORE);
+	ASSERT_EQ(0U, r.next);
 	ASSERT_EQ(0, parse_recs(self->buf, one, 1, recs));
-	ASSERT_TRUE(rec_is(&recs[0], KDS_U64_MAX, "v18446744073709551615"));
+	ASSERT_TRUE(rec_is(&recs[0], max, vmax));
+	if (max < KDS_U64_MAX) {
+		ASSERT_EQ(0, do_range(self->fd, max + 1, KDS_U64_MAX,
+				      self->buf, sizeof(self->buf), &r));
+		ASSERT_EQ(0U, r.count);
+		ASSERT_EQ(0U, r.out_flags);
+		ASSERT_EQ(0U, r.next);
+	}
 }
 
 TEST_F(range, records_are_padded_to_eight_bytes)

@@ -86,15 +86,37 @@ TEST_F(kdsctl, get_of_an_empty_value_prints_just_a_newline)
 	ASSERT_STREQ("\n", self->r.out);
 }
 
+/*
+ * The extremes: 0 and the backend's largest key, 18446744073709551615
+ * (4294967295 for xarray and maple on a 32-bit kernel, which refuse the
+ * keys above it with EOVERFLOW; see kds_key_max()).
+ */
 TEST_F(kdsctl, hex_and_extreme_keys_are_accepted)
 {
+	const __u64 max = kds_key_max(variant->backend);
+	char dec[32], hex[32];
+
+	snprintf(dec, sizeof(dec), "%llu", (unsigned long long)max);
+	snprintf(hex, sizeof(hex), "%#llx", (unsigned long long)max);
 	ASSERT_EQ(0, CTL("put", "0x10", "sixteen"));
 	ASSERT_EQ(0, kds_holds(self->fd, 16, "sixteen"));
-	ASSERT_EQ(0, CTL("put", "18446744073709551615", "max"));
-	ASSERT_EQ(0, kds_holds(self->fd, KDS_U64_MAX, "max"));
-	ASSERT_EQ(0, CTL("get", "0xffffffffffffffff"));
+	ASSERT_EQ(0, CTL("put", dec, "max"));
+	ASSERT_EQ(0, kds_holds(self->fd, max, "max"));
+	ASSERT_EQ(0, CTL("get", hex));
 	ASSERT_STREQ("max\n", self->r.out);
 	ASSERT_EQ(0, CTL("put", "0", "zero"));
+	ASSERT_EQ(0, kds_holds(self->fd, 0, "zero"));
+	if (max == KDS_U64_MAX)
+		return;
+	snprintf(dec, sizeof(dec), "%llu", (unsigned long long)max + 1);
+	ASSERT_EQ(1, CTL("put", dec, "over"));
+	ASSERT_TRUE(one_line_naming(self->r.err, self->dev, EOVERFLOW, 0))
+		TH_LOG("stderr: %s", self->r.err);
+	ASSERT_EQ(1, CTL("get", "0xffffffffffffffff"));
+	ASSERT_STREQ("", self->r.out);
+	ASSERT_TRUE(one_line_naming(self->r.err, self->dev, EOVERFLOW, 0))
+		TH_LOG("stderr: %s", self->r.err);
+	ASSERT_EQ(3, kds_nr_entries(self->fd));
 	ASSERT_EQ(0, kds_holds(self->fd, 0, "zero"));
 }
 

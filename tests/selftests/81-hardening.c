@@ -97,12 +97,13 @@ FIXTURE_TEARDOWN(fill)
 }
 
 /*
- * One batch of FILL_BATCH puts of random keys into @fd, stopping at the
- * first that fails: 0 with *@ok the puts done, or the failing errno
- * (also of the batch itself).
+ * One batch of FILL_BATCH puts of random keys (masked with @key_max, one
+ * less than a power of two) into @fd, stopping at the first that fails:
+ * 0 with *@ok the puts done, or the failing errno (also of the batch
+ * itself).
  */
-static int fill_batch(FIXTURE_DATA(fill) *self, int fd, __u64 *rng,
-		      unsigned int *ok)
+static int fill_batch(FIXTURE_DATA(fill) *self, int fd, __u64 key_max,
+		      __u64 *rng, unsigned int *ok)
 {
 	struct kds_batch bt = {
 		.size = sizeof(bt), .flags = KDS_BATCH_STOP_ON_ERROR,
@@ -115,7 +116,7 @@ static int fill_batch(FIXTURE_DATA(fill) *self, int fd, __u64 *rng,
 	*ok = 0;
 	for (i = 0; i < FILL_BATCH; i++)
 		self->ops[i] = (struct kds_batch_op){
-			.op = KDS_OP_PUT, .key = kds_rand(rng),
+			.op = KDS_OP_PUT, .key = kds_rand(rng) & key_max,
 			.value = kds_ptr(self->val), .value_len = VALUE_LEN,
 		};
 	ret = kds_ioctl(fd, KDS_IOC_BATCH, &bt);
@@ -177,7 +178,9 @@ TEST_F_TIMEOUT(fill, fill_all_five_stores_ends_in_enospc_or_enomem_without_oom, 
 		for (b = 0; b < KDS_NR_BACKENDS && !err; b++) {
 			unsigned int ok;
 
-			err = fill_batch(self, self->fd[b], &rng, &ok);
+			/* random keys the backend holds (kds_key_max()) */
+			err = fill_batch(self, self->fd[b],
+					 kds_key_max(kds_backends[b]), &rng, &ok);
 			count[b] += ok;
 			failed_at = b;
 		}

@@ -32,6 +32,9 @@
 struct fuzz {
 	const char *backend;
 	bool ordered;
+	bool kernel32;		/* kds_kernel_is_32bit() */
+	bool ptr32;		/* a user pointer is 32 bits to the kernel */
+	__u64 key_max;		/* kds_key_max() of the backend */
 	__u64 rng;
 	unsigned long long call;
 	unsigned long long ok;	/* calls that succeeded */
@@ -67,11 +70,16 @@ static bool chance(struct fuzz *z, unsigned int percent)
 	return below(z, 100) < percent;
 }
 
-/* Keys: mostly a few small ones so the store stays small, some extremes. */
+/*
+ * Keys: mostly a few small ones so the store stays small, some extremes
+ * (where the backend's largest key is below KDS_U64_MAX, that one too).
+ */
 static __u64 rkey(struct fuzz *z)
 {
 	switch (below(z, 10)) {
 	case 0:
+		if (z->key_max != KDS_U64_MAX && chance(z, 50))
+			return z->key_max - below(z, 4);
 		return KDS_U64_MAX - below(z, 4);
 	case 1:
 		return rnd(z);
@@ -129,9 +137,33 @@ static __u32 rflags(struct fuzz *z)
 	return (__u32)rnd(z);
 }
 
-/* An address the kernel may only fail on, never write through into us. */
+/*
+ * A 32-bit address the kernel may only fail on: below mmap_min_addr, the
+ * PROT_NONE page, or the last page (the kernel's on a 32-bit kernel, past
+ * TASK_SIZE of a 32-bit process on a 64-bit one).
+ */
+static __u64 rbad32(struct fuzz *z)
+{
+	switch (below(z, 3)) {
+	case 0:
+		return below(z, 65536);
+	case 1:
+		return (__u64)(uintptr_t)z->none + below(z, 4096);
+	default:
+		return 0xfffff000ULL + below(z, 4096);
+	}
+}
+
+/*
+ * An address the kernel may only fail on, never write through into us.
+ * Where a user pointer is 32 bits (a 32-bit kernel takes the low 32 bits
+ * of a __u64 pointer field, a 32-bit process those of its own pointers),
+ * the high bits are kept and the low ones are a bad 32-bit address.
+ */
 static __u64 rbad(struct fuzz *z)
 {
+	__u64 a;
+
 	switch (below(z, 8)) {
 	case 0:
 		return 0;
@@ -140,16 +172,23 @@ static __u64 rbad(struct fuzz *z)
 	case 2:
 		return (__u64)(uintptr_t)z->none + below(z, 4096);
 	case 3:
-		return 0xffff888000000000ULL + below(z, 1ULL << 30);	/* kernel */
+		a = 0xffff888000000000ULL + below(z, 1ULL << 30);	/* kernel */
+		break;
 	case 4:
-		return 0xffffffff81000000ULL + below(z, 1ULL << 24);
+		a = 0xffffffff81000000ULL + below(z, 1ULL << 24);
+		break;
 	case 5:
-		return 0x8000000000000000ULL | rnd(z);	/* non-canonical */
+		a = 0x8000000000000000ULL | rnd(z);	/* non-canonical */
+		break;
 	case 6:
 		return KDS_U64_MAX - below(z, 16);
 	default:
-		return rnd(z) | (1ULL << 63);
+		a = rnd(z) | (1ULL << 63);
+		break;
 	}
+	if (z->ptr32)
+		a = (a & ~0xffffffffULL) | rbad32(z);
+	return a;
 }
 
 /* Where the kernel may write: the arena (often unaligned), or bad. */
@@ -199,8 +238,11 @@ static void *rstruct(struct fuzz *z, size_t size)
 
 /* ---- what each call may return ----------------------------------------- */
 
-static bool ioctl_errno_ok(int e)
+static bool ioctl_errno_ok(const struct fuzz *z, int e)
 {
+	/* a key above 4294967295 on xarray and maple of a 32-bit kernel */
+	if (e == EOVERFLOW)
+		return z->key_max != KDS_U64_MAX;
 	switch (e) {
 	case ENOENT: case ENOSPC: case E2BIG: case ERANGE: case EFAULT:
 	case EINVAL: case ENOTTY: case EOPNOTSUPP: case EEXIST: case ENOMEM:
@@ -214,6 +256,8 @@ static bool write_errno_ok(const struct fuzz *z, int e)
 	/* the device is a stream: a pwrite() at an offset is ESPIPE, always */
 	if (!strcmp(z->what, "pwrite(buf, len)"))
 		return e == ESPIPE;
+	if (e == EOVERFLOW)	/* as for an ioctl */
+		return z->key_max != KDS_U64_MAX;
 	return e == EINVAL || e == ENOENT || e == E2BIG || e == EFAULT ||
 	       e == ENOSPC || e == ENOMEM;
 }
@@ -223,6 +267,9 @@ static bool read_errno_ok(const struct fuzz *z, int e)
 {
 	if (!strcmp(z->what, "pread(buf, len)"))
 		return e == ESPIPE;
+	/* a 32-bit kernel's VFS refuses a count of 2^31 or more */
+	if (e == EINVAL)
+		return z->kernel32 && z->arg2 >= 0x80000000ULL;
 	return e == EFAULT || e == ENOMEM;
 }
 
@@ -578,7 +625,7 @@ static void fuzz_one(struct fuzz *z, struct __test_metadata *_metadata)
 			TH_LOG("call %llu: %s with %#llx, %#llx returned %zd (%s)", z->call,
 			       z->what, (unsigned long long)z->arg1,
 			       (unsigned long long)z->arg2, ret, strerror(e));
-	ASSERT_TRUE(ret == 0 || (ret < 0 && ioctl_errno_ok(e)))
+	ASSERT_TRUE(ret == 0 || (ret < 0 && ioctl_errno_ok(z, e)))
 		TH_LOG("call %llu: %s with %#llx, %#llx returned %zd (%s)", z->call,
 			       z->what, (unsigned long long)z->arg1,
 			       (unsigned long long)z->arg2, ret, strerror(e));
@@ -687,6 +734,9 @@ FIXTURE_SETUP(fuzz)
 	memset(self->pid, 0, sizeof(self->pid));
 	z->backend = variant->backend;
 	z->ordered = variant->ordered;
+	z->kernel32 = kds_kernel_is_32bit();
+	z->ptr32 = z->kernel32 || sizeof(void *) == 4;
+	z->key_max = kds_key_max(variant->backend);
 	for (i = 0; i < 3; i++)
 		z->fd[i] = -1;
 	fd = kds_open(variant->backend);

@@ -71,17 +71,35 @@ struct slot {
 	__u32 seed;
 };
 
-static __u64 key_of(int w, unsigned int slot)
+/*
+ * The middle and the top of each backend's key space: 1 << 40 and
+ * KDS_U64_MAX; 1 << 31 and 4294967295 for xarray and maple on a 32-bit
+ * kernel (kds_key_max()).  Set by key_space_init() before the workers
+ * start.
+ */
+static __u64 key_mid[NB], key_top[NB];
+
+static void key_space_init(void)
+{
+	size_t b;
+
+	for (b = 0; b < NB; b++) {
+		key_top[b] = kds_key_max(kds_backends[b]);
+		key_mid[b] = key_top[b] == KDS_U64_MAX ? 1ULL << 40 : 1ULL << 31;
+	}
+}
+
+static __u64 key_of(int b, int w, unsigned int slot)
 {
 	if (slot < 48)
 		return (__u64)slot << 3 | (__u64)w;
 	if (slot < 56)
-		return (1ULL << 40) + ((__u64)(slot - 48) << 3 | (__u64)w);
-	return KDS_U64_MAX - ((__u64)(slot - 56) << 3 | (__u64)w);
+		return key_mid[b] + ((__u64)(slot - 48) << 3 | (__u64)w);
+	return key_top[b] - ((__u64)(slot - 56) << 3 | (__u64)w);
 }
 
-/* Worker and slot of @key; false for a key no worker owns. */
-static bool owner_of(__u64 key, int *w, unsigned int *slot)
+/* Worker and slot of @key on backend @b; false for a key no worker owns. */
+static bool owner_of(int b, __u64 key, int *w, unsigned int *slot)
 {
 	__u64 d;
 
@@ -90,14 +108,14 @@ static bool owner_of(__u64 key, int *w, unsigned int *slot)
 		*slot = (unsigned int)(key >> 3);
 		return true;
 	}
-	if (key >= (1ULL << 40) && key < (1ULL << 40) + 64) {
-		d = key - (1ULL << 40);
+	if (key >= key_mid[b] && key < key_mid[b] + 64) {
+		d = key - key_mid[b];
 		*w = (int)(d & 7);
 		*slot = 48 + (unsigned int)(d >> 3);
 		return true;
 	}
-	if (key >= KDS_U64_MAX - 63) {
-		d = KDS_U64_MAX - key;
+	if (key >= key_top[b] - 63 && key <= key_top[b]) {
+		d = key_top[b] - key;
 		*w = (int)(d & 7);
 		*slot = 56 + (unsigned int)(d >> 3);
 		return true;
@@ -205,7 +223,7 @@ static void do_put(struct worker *k, int b, unsigned int s, enum op op)
 	struct slot *sl = &k->slots[b][s];
 	__u32 len = new_len(k, op == OP_PUT_TEXT);
 	__u32 seed = ++k->seq * WORKERS + (__u32)k->w;
-	__u64 key = key_of(k->w, s);
+	__u64 key = key_of(b, k->w, s);
 	int ret, want = 0;
 
 	value_of(k->val, seed, len);
@@ -232,7 +250,7 @@ static void do_put(struct worker *k, int b, unsigned int s, enum op op)
 static void do_get(struct worker *k, int b, unsigned int s)
 {
 	struct slot *sl = &k->slots[b][s];
-	__u64 key = key_of(k->w, s);
+	__u64 key = key_of(b, k->w, s);
 	__u32 len = 0;
 	int ret;
 
@@ -247,7 +265,7 @@ static void do_get(struct worker *k, int b, unsigned int s)
 static void do_del(struct worker *k, int b, unsigned int s, enum op op)
 {
 	struct slot *sl = &k->slots[b][s];
-	__u64 key = key_of(k->w, s);
+	__u64 key = key_of(b, k->w, s);
 	int ret;
 
 	if (op == OP_DEL_TEXT) {
@@ -287,7 +305,7 @@ static void do_batch(struct worker *k, int b)
 		__u64 r = kds_rand_below(&k->rng, 3);
 
 		slots[i] = s;
-		ops[i].key = key_of(k->w, s);
+		ops[i].key = key_of(b, k->w, s);
 		if (r == 0) {
 			__u32 len = new_len(k, false);
 
@@ -361,7 +379,7 @@ static void check_view(struct worker *k, int b, const char *what,
 	int w;
 
 	for (i = 0; i < n; i++) {
-		if (!owner_of(keys[i], &w, &s))
+		if (!owner_of(b, keys[i], &w, &s))
 			worker_fail(k, "%s: %s shows key %llu, which nobody puts",
 				    kds_backends[b], what, (unsigned long long)keys[i]);
 		if (w != k->w)
@@ -377,7 +395,7 @@ static void check_view(struct worker *k, int b, const char *what,
 				    kds_backends[b], what, (unsigned long long)keys[i]);
 	}
 	for (s = 0; s < SLOTS; s++) {
-		__u64 key = key_of(k->w, s);
+		__u64 key = key_of(b, k->w, s);
 
 		if (k->slots[b][s].present && key >= lo && key <= hi && !seen[s])
 			worker_fail(k, "%s: %s misses my key %llu",
@@ -420,9 +438,9 @@ static void do_range(struct worker *k, int b)
 	static __u64 keys[WORKERS * SLOTS * 2 + 16];
 	static const char *vals[WORKERS * SLOTS * 2 + 16];
 	static __u32 lens[WORKERS * SLOTS * 2 + 16];
-	__u64 lo = kds_rand_below(&k->rng, 2) ? 0 : key_of((int)kds_rand_below(&k->rng, WORKERS),
+	__u64 lo = kds_rand_below(&k->rng, 2) ? 0 : key_of(b, (int)kds_rand_below(&k->rng, WORKERS),
 							      (unsigned int)kds_rand_below(&k->rng, SLOTS));
-	__u64 hi = kds_rand_below(&k->rng, 2) ? KDS_U64_MAX : key_of((int)kds_rand_below(&k->rng, WORKERS),
+	__u64 hi = kds_rand_below(&k->rng, 2) ? KDS_U64_MAX : key_of(b, (int)kds_rand_below(&k->rng, WORKERS),
 								    (unsigned int)kds_rand_below(&k->rng, SLOTS));
 	__u64 at = lo, last = 0;
 	size_t n = 0, used = 0;
@@ -665,7 +683,7 @@ static bool replay(struct slot model[WORKERS][NB][SLOTS], const struct shared *s
  * the workers stopped, by a put and a delete of a key no worker owns;
  * -1 when it cannot be measured.
  */
-#define PROBE_KEY	(1ULL << 50)
+#define PROBE_KEY(b)	(key_top[b] == KDS_U64_MAX ? 1ULL << 50 : 1ULL << 30)
 
 static long long entry_cost(size_t b, __u32 len)
 {
@@ -683,8 +701,8 @@ static long long entry_cost(size_t b, __u32 len)
 		return -1;
 	value_of(val, len, len);
 	before = kds_nr_bytes(fd);
-	after = kds_put(fd, PROBE_KEY, val, len) ? -1 : kds_nr_bytes(fd);
-	undone = kds_del(fd, PROBE_KEY) ? -1 : kds_nr_bytes(fd);
+	after = kds_put(fd, PROBE_KEY(b), val, len) ? -1 : kds_nr_bytes(fd);
+	undone = kds_del(fd, PROBE_KEY(b)) ? -1 : kds_nr_bytes(fd);
 	close(fd);
 	if (before < 0 || after < 0 || undone != before)
 		return -1;
@@ -749,7 +767,7 @@ static bool compare(struct slot model[WORKERS][NB][SLOTS], struct kds_snap *sn,
 			const struct kds_line *l = &sn->lines[i];
 			const struct slot *m;
 
-			if (!owner_of(l->key, &w, &s)) {
+			if (!owner_of((int)b, l->key, &w, &s)) {
 				snprintf(why, cap, "%s: unknown key %llu", kds_backends[b],
 					 (unsigned long long)l->key);
 				return false;
@@ -800,6 +818,7 @@ FIXTURE_SETUP(stress)
 	ASSERT_NE(MAP_FAILED, self->sh);
 	memset(self->sh, 0, sizeof(*self->sh));
 	self->sh->phase = -1;
+	key_space_init();
 	self->model = calloc(WORKERS, sizeof(*self->model));
 	ASSERT_NE(NULL, self->model);
 	memset(self->pid, 0, sizeof(self->pid));

@@ -98,8 +98,11 @@ FIXTURE_TEARDOWN(cycles)
 	free(self->buf);
 }
 
-/* Fill a store a little: small values, one long one, both end keys. */
-static int fill(int fd, unsigned int cycle)
+/*
+ * Fill a store a little: small values, one long one, both end keys (the
+ * top one the largest key @backend holds, see kds_key_max()).
+ */
+static int fill(int fd, const char *backend, unsigned int cycle)
 {
 	static const char cmds[] = "put 77 seventy-seven\ndel 77\nput 78 x\n";
 	char val[4096];
@@ -110,7 +113,7 @@ static int fill(int fd, unsigned int cycle)
 	for (k = 0; k < 32 && !ret; k++)
 		ret = kds_put(fd, (__u64)k * 1000003 + cycle, val, 1 + (k * 37) % 200);
 	return ret ?: kds_put(fd, 0, val, sizeof(val)) ?:
-	       kds_put(fd, KDS_U64_MAX, "max", 3) ?:
+	       kds_put(fd, kds_key_max(backend), "max", 3) ?:
 	       kds_text(fd, cmds) == (ssize_t)strlen(cmds) ? 0 : -EIO;
 }
 
@@ -142,7 +145,7 @@ TEST_F_TIMEOUT(cycles, unload_with_files_open_is_refused_every_time_and_frees_ev
 				ASSERT_LE(0, self->fd[b][i]) TH_LOG("cycle %u: open %s", c, kds_backends[b]);
 				open_fds++;
 			}
-			ASSERT_EQ(0, fill(self->fd[b][0], c));
+			ASSERT_EQ(0, fill(self->fd[b][0], kds_backends[b], c));
 			/* a dump left half read on the last fd */
 			ASSERT_LT(0, read(self->fd[b][nfd - 1], chunk, sizeof(chunk)));
 			ops += 38;
@@ -175,7 +178,8 @@ TEST_F_TIMEOUT(cycles, unload_with_files_open_is_refused_every_time_and_frees_ev
 			fd = self->fd[b][i];
 			if (fd < 0)
 				continue;
-			ASSERT_EQ(0, kds_holds(fd, KDS_U64_MAX, "max"));
+			ASSERT_EQ(0, kds_holds(fd, kds_key_max(kds_backends[b]),
+					       "max"));
 			ASSERT_EQ(0, kds_put(fd, 5, "five", 4));
 			ASSERT_EQ(0, kds_del(fd, 5));
 			ops += 3;

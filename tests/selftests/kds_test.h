@@ -29,7 +29,9 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/personality.h>
 #include <sys/types.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -144,6 +146,66 @@ static const char *const kds_backends[] = {
 #define KDS_BACKEND_VARIANTS(f)						\
 	KDS_UNORDERED_VARIANTS(f);					\
 	KDS_ORDERED_VARIANTS(f)
+
+/* ---- the kernel's word size ----------------------------------------- */
+
+/*
+ * Is the running kernel a 32-bit one (unsigned long of 32 bits)?  From
+ * uname(2)'s machine, which kds does not touch, so a backend that refused
+ * big keys on a 64-bit kernel would still fail the tests.  Under the
+ * PER_LINUX32 personality a 64-bit kernel calls itself i686 or armv8l:
+ * uname() is then asked with the plain personality.
+ */
+static inline bool kds_kernel_is_32bit(void)
+{
+	static const char *const wide[] = { "64", "s390x", "alpha" };
+	int persona = personality(0xffffffff);
+	struct utsname u;
+	size_t i;
+	int ret;
+
+	if (persona != -1 && (persona & PER_MASK) == PER_LINUX32)
+		personality((persona & ~PER_MASK) | PER_LINUX);
+	ret = uname(&u);
+	if (persona != -1 && (persona & PER_MASK) == PER_LINUX32)
+		personality(persona);
+	if (ret)
+		return false;
+	for (i = 0; i < sizeof(wide) / sizeof(wide[0]); i++)
+		if (strstr(u.machine, wide[i]))
+			return false;
+	return true;
+}
+
+/* The largest unsigned long of the kernel: the bound of an index. */
+#define KDS_ULONG32_MAX		4294967295ULL
+
+static inline __u64 kds_kernel_ulong_max(void)
+{
+	return kds_kernel_is_32bit() ? KDS_ULONG32_MAX : KDS_U64_MAX;
+}
+
+/* Does @backend index by unsigned long (xarray, maple)? */
+static inline bool kds_backend_ulong_keys(const char *backend)
+{
+	return !strcmp(backend, "xarray") || !strcmp(backend, "maple");
+}
+
+/*
+ * The largest key @backend holds on this kernel: KDS_U64_MAX, or 4294967295
+ * for xarray and maple on a 32-bit kernel (a key above it is EOVERFLOW).
+ */
+static inline __u64 kds_key_max(const char *backend)
+{
+	return kds_backend_ulong_keys(backend) ? kds_kernel_ulong_max() :
+						 KDS_U64_MAX;
+}
+
+/* Does @backend hold @key on this kernel? */
+static inline bool kds_key_fits(const char *backend, __u64 key)
+{
+	return key <= kds_key_max(backend);
+}
 
 /* ---- the device ------------------------------------------------------ */
 
