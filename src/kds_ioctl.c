@@ -47,8 +47,10 @@ static_assert(offsetof(struct kds_stats, length) == 80);
 static_assert(sizeof(struct kds_clear) == 8);
 
 /*
- * Values up to this size cross through the stack, with no allocation:
- * (see the note in kds_user_get() for what it saves).
+ * Values up to this size cross through the stack, with no allocation.
+ * It saves a kvmalloc() and kvfree() per call: on 6.1 (make bench,
+ * N=10^3, 16-byte values) a hash get costs 1191 guest instructions with
+ * it and 1662 with a buffer allocated per call, a put 1705 and 2166.
  */
 #define KDS_STACK_VALUE		256
 /*
