@@ -3,13 +3,16 @@
 #   - the version agrees everywhere, `make deb` and `make rpm` build,
 #     lintian and rpmlint are clean;
 #   - the rpm scriptlets run in a Debian chroot with dkms (rpm-scriptlets.sh);
-#   - the end-to-end test in a full Debian VM per release (run.sh).
+#   - the end-to-end test in a full Debian VM per release (run.sh);
+#   - with E2E_FOREIGN, apt install of the packages on i386 and arm64 and
+#     DKMS's modules booted there (foreign.sh, not finished).
 # Prints "ok N name" / "not ok N name" lines and "N passed, N failed"
 # (", N skipped"); exits 1 when anything failed.
 #
 # Environment: E2E_RELEASES (default "bookworm trixie"; empty skips the
 # VMs), E2E_PARALLEL (default 1: the releases' VMs run at the same time,
 # which is quicker on 2 cores than one after the other; 0: in turn),
+# E2E_FOREIGN ("i386 arm64" runs foreign.sh; default empty, see there),
 # KDS_CACHE, PKG_OUT.
 set -uo pipefail
 here=$(dirname "$(readlink -f "$0")")
@@ -114,6 +117,19 @@ if [ "$rpm_ok" = 1 ]; then
 fi
 echo "# packaging checks: $(($(date +%s) - t0)) s" >&2
 
+# The packages on other architectures (foreign.sh: a chroot of each,
+# through qemu-user), beside the VMs below.
+foreign=${E2E_FOREIGN-}
+declare -A foreign_pid
+if [ "$deb_ok" = 1 ]; then
+	for a in $foreign; do
+		( t1=$(date +%s)
+		  bash "$here/foreign.sh" "$a" 2>>"$logs/foreign-$a.err"
+		  echo "# foreign $a: $(($(date +%s) - t1)) s" >&2 ) >"$logs/foreign-$a.out" &
+		foreign_pid[$a]=$!
+	done
+fi
+
 for rel in $releases; do
 	# A failed build is reported by run.sh, which tries again.
 	wait "${img_pid[$rel]}" || tail -n 20 "$logs/mkimage-$rel.log" >&2
@@ -159,6 +175,11 @@ if [ "$deb_ok" = 1 ] && [ -n "$releases" ]; then
 elif [ -n "$releases" ]; then
 	result "not ok - e2e: not run, make deb failed"
 fi
+
+for a in "${!foreign_pid[@]}"; do
+	wait "${foreign_pid[$a]}"
+	results_of <"$logs/foreign-$a.out"
+done
 
 echo "# check-pkg: $(($(date +%s) - t0)) s" >&2
 if [ "$skipped" -gt 0 ]; then

@@ -1,0 +1,212 @@
+#!/bin/bash
+# The packages on another architecture, as its user installs them:
+#   foreign.sh i386|arm64
+# A chroot of that architecture (bookworm i386 with the 686-pae headers,
+# trixie arm64), whose programs run through qemu-user: kds-utils is built
+# there from the same source as the host's packages, apt installs
+# kds-dkms and kds-utils, and DKMS builds the six modules for that
+# kernel.  Then that kernel (the same package, from tests/vm/mkrootfs.sh)
+# boots under qemu-system with the modules DKMS built, loads the five
+# backends and uses each device.
+# Prints "ok - name" / "not ok - name" lines (check-pkg.sh numbers them).
+# Environment: KDS_CACHE, PKG_OUT (make deb's products and its stage).
+# Not yet part of make check-pkg by default (E2E_FOREIGN="i386 arm64"
+# runs it): its first run lacked build-essential, systemd and the apt
+# lists in the chroot, which this version adds, untried.
+set -uo pipefail
+here=$(dirname "$(readlink -f "$0")")
+top=$(readlink -f "$here/../..")
+# shellcheck source=tests/vm/lib.sh
+. "$here/../vm/lib.sh"
+PKG_OUT=${PKG_OUT:-$top/build/pkg}
+version=$(cat "$top/src/VERSION")
+
+arch=${1:?usage: foreign.sh i386|arm64}
+case "$arch" in
+i386) line=i386 ;;
+arm64) line=arm64 ;;
+*) die "no package test for architecture '$arch'" ;;
+esac
+rel=$(line_chroot "$line")
+flavour=$(line_flavour "$line")
+base="$KDS_CACHE/e2e/foreign-$arch"
+root="$KDS_CACHE/e2e/foreign-$arch.run"
+logdir="$PKG_OUT/logs"
+mkdir -p "$logdir"
+
+ok() { echo "ok - $arch: $*"; }
+notok() { echo "not ok - $arch: $*"; }
+
+remove_tree() {
+	local t=$1 m
+	[ -e "$t" ] || return 0
+	while read -r m; do
+		umount "$m" 2>/dev/null || umount -l "$m"
+	done < <(findmnt -rn -o TARGET | grep -E "^$(readlink -f "$t")(/|$)" | sort -r)
+	rm -rf --one-file-system "$t"
+}
+
+# qemu-user for the chroot's programs: binfmt_misc is mounted and the
+# entry registered by hand, as nothing else on this host does it (no
+# systemd as PID 1).  Debian ships no i386 entry for an amd64 host: the
+# ELF header magic of i386 executables goes to the register file.
+binfmt_setup() {
+	local bm=/proc/sys/fs/binfmt_misc
+	if ! command -v qemu-aarch64-static >/dev/null; then
+		apt-get update -q >/dev/null
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q qemu-user-static >/dev/null
+	fi
+	[ -e "$bm/register" ] || mount -t binfmt_misc binfmt_misc "$bm"
+	case "$arch" in
+	arm64)
+		[ -e "$bm/qemu-aarch64" ] ||
+			/lib/systemd/systemd-binfmt /usr/lib/binfmt.d/qemu-aarch64.conf
+		;;
+	i386)
+		[ -e "$bm/qemu-i386" ] ||
+			printf '%s' ':qemu-i386:M::\x7fELF\x01\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x03\x00:\xff\xff\xff\xff\xff\xfe\xfe\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff:/usr/bin/qemu-i386-static:F' \
+				>"$bm/register"
+		;;
+	esac
+}
+
+# The cached chroot: dkms, the kernel headers, what builds kds-utils.
+make_base() {
+	local want mirror
+	mirror=$(debian_mirror)
+	want="$(sha256sum <"$here/foreign.sh" | cut -c1-16) $(/usr/lib/apt/apt-helper -q download-file \
+		"$mirror/dists/$rel/InRelease" /dev/stdout 2>/dev/null | grep -m1 '^Date:' | sha256sum | cut -c1-16)"
+	if [ -f "$base/.kds-stamp" ] && [ "$(cat "$base/.kds-stamp")" = "$want" ]; then
+		return 0
+	fi
+	remove_tree "$base.new"
+	say "kds-e2e: building the $arch chroot ($rel, through qemu-user)"
+	mmdebstrap --quiet --mode=root --variant=apt --architectures="$arch" \
+		--include="dkms,linux-headers-$flavour,kmod,build-essential,debhelper,dh-dkms,xz-utils,systemd" \
+		--aptopt='Acquire::Check-Valid-Until "false"' \
+		--customize-hook='chroot "$1" apt-get update -q' \
+		"$rel" "$base.new" "deb $mirror $rel main" || {
+		remove_tree "$base.new"
+		return 1
+	}
+	echo "$want" >"$base.new/.kds-stamp"
+	remove_tree "$base"
+	mv "$base.new" "$base"
+}
+
+in_root() {
+	unshare --mount --pid --fork --mount-proc="$root/proc" \
+		chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+		LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
+}
+
+# The line's kernel boots with the modules DKMS built: it loads kds and
+# the five backends and writes and reads each device.
+boot_dkms_modules() {
+	local kver=$1 fr=$KDS_CACHE/rootfs-$line ir=$root/build/ir log=$logdir/foreign-$arch-boot.log
+	local bb qemu cpu console f
+	local -a machine=()
+	"$here/../vm/mkrootfs.sh" "$line" >"$logdir/foreign-$arch-rootfs.log" 2>&1 || return 1
+	[ -f "$fr/boot/vmlinuz-$kver" ] || { echo "no vmlinuz-$kver in $fr" >"$log"; return 1; }
+	bb=$fr/bin/busybox
+	[ -e "$bb" ] || bb=$fr/usr/bin/busybox
+	rm -rf "$ir"
+	mkdir -p "$ir/bin" "$ir/dev" "$ir/proc" "$ir/sys" "$ir/ko"
+	cp "$bb" "$ir/bin/busybox"
+	for f in sh mount insmod cat echo poweroff sleep; do
+		ln -s busybox "$ir/bin/$f"
+	done
+	for f in $(find "$root/lib/modules/$kver/updates" -name 'kds*.ko*'); do
+		cp "$f" "$ir/ko/"
+	done
+	for f in "$ir"/ko/*.xz; do [ -e "$f" ] && xz -d "$f"; done
+	for f in "$ir"/ko/*.zst; do [ -e "$f" ] && zstd -q -d --rm "$f"; done
+	cat >"$ir/init" <<'EOF'
+#!/bin/sh
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+if insmod /ko/kds.ko; then
+	for b in list hash rbtree xarray maple; do
+		if insmod "/ko/kds_$b.ko" && [ -c "/dev/kds/$b" ] &&
+			echo "put 7 seven" >"/dev/kds/$b" &&
+			[ "$(cat "/dev/kds/$b")" = "7 seven" ]; then
+			echo "KDS-FOREIGN $b ok"
+		else
+			echo "KDS-FOREIGN $b fail"
+		fi
+	done
+fi
+echo KDS-FOREIGN-DONE
+poweroff -f
+EOF
+	chmod 755 "$ir/init"
+	(cd "$ir" && find . | cpio -o -H newc --quiet | gzip -1) >"$root/build/initrd.gz"
+	case "$arch" in
+	i386) qemu=qemu-system-i386 cpu=max,vendor=GenuineIntel console=ttyS0 ;;
+	arm64) qemu=qemu-system-aarch64 cpu=max console=ttyAMA0; machine=(-M virt) ;;
+	esac
+	timeout 600 "$qemu" -nodefaults "${machine[@]}" -accel tcg -cpu "$cpu" -m 512 \
+		-display none -no-reboot -serial "file:$log" \
+		-kernel "$fr/boot/vmlinuz-$kver" -initrd "$root/build/initrd.gz" \
+		-append "console=$console panic=-1 loglevel=4" >/dev/null 2>&1 || true
+	[ "$(tr -d '\r' <"$log" | grep -c '^KDS-FOREIGN [a-z]* ok$')" = 5 ]
+}
+
+main() {
+	local kver deb=$PKG_OUT/kds-dkms_${version}_all.deb stage=$PKG_OUT/stage/kds-$version
+	local utils log=$logdir/foreign-$arch.log
+	: >"$log"
+	if ! [ -f "$deb" ] || ! [ -d "$stage" ]; then
+		notok "make deb's kds-dkms and source stage are there"
+		return 0
+	fi
+	binfmt_setup >>"$log" 2>&1
+	if ! make_base >>"$log" 2>&1; then
+		notok "a $rel chroot of this architecture builds (see $log)"
+		return 0
+	fi
+	remove_tree "$root"
+	cp -a "$base" "$root"
+	kver=$(cd "$root/usr/src" && ls -d "linux-headers-"*"-$flavour" 2>/dev/null |
+		sed 's/^linux-headers-//' | sort -V | tail -n 1)
+	mkdir -p "$root/build"
+	cp -a "$stage" "$root/build/"
+	cp "$deb" "$root/build/"
+	if in_root sh -c "cd /build/kds-$version && DEB_BUILD_OPTIONS=noddebs dpkg-buildpackage -B -us -uc" \
+		>>"$log" 2>&1; then
+		ok "kds-utils builds from the same source"
+	else
+		notok "kds-utils builds from the same source (see $log)"
+	fi
+	utils=$(cd "$root/build" && ls kds-utils_"$version"_"$arch".deb 2>/dev/null)
+	local rc=0
+	in_root apt-get install -y -q "/build/kds-dkms_${version}_all.deb" ${utils:+"/build/$utils"} \
+		>>"$log" 2>&1 || rc=$?
+	echo "apt-get install: exit status $rc" >>"$log"
+	if [ "$rc" = 0 ] && [ "$(in_root dpkg-query -W -f='${Status}\n' kds-dkms kds-utils 2>>"$log" |
+		grep -c -x 'install ok installed')" = 2 ]; then
+		ok "apt install kds-dkms kds-utils configures both"
+	else
+		notok "apt install kds-dkms kds-utils configures both (see $log)"
+	fi
+	in_root dkms status >>"$log" 2>&1
+	if in_root dkms status -k "$kver" 2>/dev/null | grep -q "^kds/$version, $kver, .*: installed"; then
+		ok "dkms status: kds/$version installed for $kver"
+	else
+		notok "dkms status: kds/$version installed for $kver (see $log)"
+	fi
+	if [ "$(find "$root/lib/modules/$kver/updates" -name 'kds*.ko*' 2>/dev/null | wc -l)" = 6 ]; then
+		ok "DKMS built and installed the six modules"
+	else
+		notok "DKMS built and installed the six modules (see $log)"
+	fi
+	if boot_dkms_modules "$kver"; then
+		ok "$kver boots and loads the five backends DKMS built; each device takes a put and dumps it"
+	else
+		notok "$kver boots and loads the five backends DKMS built (see $logdir/foreign-$arch-boot.log)"
+	fi
+	remove_tree "$root"
+}
+
+main
