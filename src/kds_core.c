@@ -30,13 +30,14 @@
 #include "kds_internal.h"
 
 #define KDS_MAX_ENTRIES_DEFAULT		1048576UL
-#define KDS_MAX_ENTRIES_LIMIT		BIT_ULL(32)
+/* 2^32, or on a 32-bit kernel the most an unsigned long holds */
+#define KDS_MAX_ENTRIES_LIMIT		min_t(u64, BIT_ULL(32), ULONG_MAX)
 #define KDS_MAX_VALUE_SIZE_DEFAULT	4096U
 
 unsigned long kds_max_entries = KDS_MAX_ENTRIES_DEFAULT;
 module_param_named(max_entries, kds_max_entries, ulong, 0444);
 MODULE_PARM_DESC(max_entries,
-		 "entries one store may hold, 1..4294967296 (default 1048576)");
+		 "entries one store may hold, 1..4294967296 (1..4294967295 on 32-bit; default 1048576)");
 
 unsigned int kds_max_value_size = KDS_MAX_VALUE_SIZE_DEFAULT;
 module_param_named(max_value_size, kds_max_value_size, uint, 0444);
@@ -570,7 +571,7 @@ static int kds_params_check(void)
 	if (kds_max_entries < 1 ||
 	    (u64)kds_max_entries > KDS_MAX_ENTRIES_LIMIT) {
 		pr_err("max_entries=%lu is out of range (valid 1..%llu)\n",
-		       kds_max_entries, KDS_MAX_ENTRIES_LIMIT);
+		       kds_max_entries, (u64)KDS_MAX_ENTRIES_LIMIT);
 		ret = -EINVAL;
 	}
 	if (kds_max_value_size < 1 ||
