@@ -66,9 +66,9 @@ int kds_op_clear(struct kds_store *s);
 int kds_iter_run(struct kds_store *s, struct kds_iter *it);
 void kds_stats_fill(struct kds_store *s, struct kds_stats *st, bool shape);
 
-/* kds_ioctl.c: a value to and from user space, shared with uring_cmd */
-int kds_user_put(struct kds_store *s, u64 key, u64 uval, u32 len, u32 flags);
-int kds_user_get(struct kds_store *s, u64 key, u64 uval, u32 *len);
+/* kds_ioctl.c: put, get or del with a value in user space (KDS_OP_*) */
+int kds_user_op(struct kds_store *s, u32 op, u64 key, u64 uval, u32 *len,
+		u32 flags);
 
 /* kds_debugfs.c: the in-kernel loop, /sys/kernel/debug/kds/<name>/loop */
 void kds_debugfs_init(void);

@@ -111,7 +111,8 @@ static int kds_ioc_api(struct kds_ucmd *ucmd)
  *
  * Return: 0 or -errno, as kds_op_put(); -EFAULT if @uval is not readable.
  */
-int kds_user_put(struct kds_store *s, u64 key, u64 uval, u32 len, u32 flags)
+static int kds_user_put(struct kds_store *s, u64 key, u64 uval, u32 len,
+			u32 flags)
 {
 	u8 stack[KDS_STACK_VALUE] __uninitialized;
 	void *val = stack;
@@ -150,7 +151,7 @@ out_free_val:
  * Return: 0; -ENOENT; -ERANGE if the value is longer than the buffer
  * (*@len then holds its length, nothing is copied); -EFAULT; -ENOMEM.
  */
-int kds_user_get(struct kds_store *s, u64 key, u64 uval, u32 *len)
+static int kds_user_get(struct kds_store *s, u64 key, u64 uval, u32 *len)
 {
 	u8 stack[KDS_STACK_VALUE] __uninitialized;
 	void *buf = stack;
@@ -189,62 +190,72 @@ out_free_buf:
 	return ret;
 }
 
-static int kds_ioc_put(struct kds_ucmd *ucmd)
+/**
+ * kds_user_op - one put, get or del whose value is in user space
+ * @s: the store
+ * @op: KDS_OP_PUT, KDS_OP_GET or KDS_OP_DEL
+ * @key: the key
+ * @uval: user address of the value (put) or of the buffer (get); del: 0
+ * @len: put: the value's length; get: in: the buffer's size, out: the
+ *	value's length; del: 0
+ * @flags: put: KDS_PUT_* bits; get and del: 0
+ *
+ * What the ioctl, a batch operation and a uring_cmd all run, with the
+ * same checks: an argument the operation does not take must be zero.
+ *
+ * Return: 0 or -errno as documented in <uapi/linux/kds.h>.
+ */
+int kds_user_op(struct kds_store *s, u32 op, u64 key, u64 uval, u32 *len,
+		u32 flags)
 {
-	struct kds_kv *kv = ucmd->cmd;
-
-	if ((kv->flags & ~KDS_PUT_NOREPLACE) || kv->reserved)
+	switch (op) {
+	case KDS_OP_PUT:
+		if (flags & ~KDS_PUT_NOREPLACE)
+			return -EINVAL;
+		return kds_user_put(s, key, uval, *len, flags);
+	case KDS_OP_GET:
+		if (flags)
+			return -EINVAL;
+		return kds_user_get(s, key, uval, len);
+	case KDS_OP_DEL:
+		if (flags || uval || *len)
+			return -EINVAL;
+		return kds_op_del(s, key);
+	default:
 		return -EINVAL;
-	return kds_user_put(ucmd->s, kv->key, kv->value, kv->value_len,
-			    kv->flags);
+	}
 }
 
-static int kds_ioc_get(struct kds_ucmd *ucmd)
+/* KDS_IOC_PUT, _GET and _DEL: a get answers value_len (on ERANGE too). */
+static int kds_ioc_kv(struct kds_ucmd *ucmd, u32 op)
 {
 	struct kds_kv __user *ukv = ucmd->ubuffer;
 	struct kds_kv *kv = ucmd->cmd;
 	int ret;
 
-	if (kv->flags || kv->reserved)
+	if (kv->reserved)
 		return -EINVAL;
-	ret = kds_user_get(ucmd->s, kv->key, kv->value, &kv->value_len);
-	if (ret && ret != -ERANGE)
-		return ret;
-	/* value_len is all a get answers (on ERANGE: the length needed) */
-	if (put_user(kv->value_len, &ukv->value_len))
+	ret = kds_user_op(ucmd->s, op, kv->key, kv->value, &kv->value_len,
+			  kv->flags);
+	if (op == KDS_OP_GET && (!ret || ret == -ERANGE) &&
+	    put_user(kv->value_len, &ukv->value_len))
 		return -EFAULT;
 	return ret;
 }
 
-static int kds_ioc_del(struct kds_ucmd *ucmd)
+static int kds_ioc_put(struct kds_ucmd *ucmd)
 {
-	struct kds_kv *kv = ucmd->cmd;
-
-	if (kv->flags || kv->value || kv->value_len || kv->reserved)
-		return -EINVAL;
-	return kds_op_del(ucmd->s, kv->key);
+	return kds_ioc_kv(ucmd, KDS_OP_PUT);
 }
 
-/* Run one operation of a batch: its outcome, 0 or -errno. */
-static int kds_batch_run(struct kds_store *s, struct kds_batch_op *op)
+static int kds_ioc_get(struct kds_ucmd *ucmd)
 {
-	switch (op->op) {
-	case KDS_OP_PUT:
-		if (op->flags & ~KDS_PUT_NOREPLACE)
-			return -EINVAL;
-		return kds_user_put(s, op->key, op->value, op->value_len,
-				    op->flags);
-	case KDS_OP_GET:
-		if (op->flags)
-			return -EINVAL;
-		return kds_user_get(s, op->key, op->value, &op->value_len);
-	case KDS_OP_DEL:
-		if (op->flags || op->value || op->value_len)
-			return -EINVAL;
-		return kds_op_del(s, op->key);
-	default:
-		return -EINVAL;
-	}
+	return kds_ioc_kv(ucmd, KDS_OP_GET);
+}
+
+static int kds_ioc_del(struct kds_ucmd *ucmd)
+{
+	return kds_ioc_kv(ucmd, KDS_OP_DEL);
 }
 
 /*
@@ -288,7 +299,8 @@ static int kds_ioc_batch(struct kds_ucmd *ucmd)
 			break;
 		}
 		if (!result)
-			result = kds_batch_run(s, &op);
+			result = kds_user_op(s, op.op, op.key, op.value,
+					     &op.value_len, op.flags);
 		/* it ran, whether or not its answer reaches the array */
 		b->done++;
 		/* value_len is answered only by a get that was read whole */

@@ -6,12 +6,12 @@
  * KDS_IOC_GET, KDS_IOC_PUT or KDS_IOC_DEL carries a struct kds_kv inline
  * in its 80-byte command area.  The operation runs inline, in the
  * submitter's context, as the ioctl would: the struct is copied out of
- * the SQE once (user space may rewrite the ring meanwhile), checked like
- * the ioctl's, and the value crosses through kds_user_get() and
- * kds_user_put().  The CQE's res is the value length for a get, 0 for put
- * and del, or -errno.  No lock is held here, and the command always
- * completes before it returns, so io_uring_cmd_done() (whose arguments
- * differ between kernel lines) is never needed.
+ * the SQE once (user space may rewrite the ring meanwhile) and runs
+ * through kds_user_op(), with the ioctl's checks.  The CQE's res is the
+ * value length for a get, 0 for put and del, or -errno.  No lock is
+ * held here, and the command always completes before it returns, so
+ * io_uring_cmd_done() (whose arguments differ between kernel lines) is
+ * never needed.
  *
  * An issue with IO_URING_F_NONBLOCK (io_uring's first, inline attempt)
  * must not sleep: a put (it allocates) and a del (most backends take a
@@ -57,12 +57,18 @@ static int kds_uring_run(struct kds_store *s, struct io_uring_cmd *ioucmd,
 			 unsigned int issue_flags)
 {
 	struct kds_kv kv;
+	u32 op;
 	int ret;
 
 	switch (ioucmd->cmd_op) {
-	case KDS_IOC_GET:
 	case KDS_IOC_PUT:
+		op = KDS_OP_PUT;
+		break;
+	case KDS_IOC_GET:
+		op = KDS_OP_GET;
+		break;
 	case KDS_IOC_DEL:
+		op = KDS_OP_DEL;
 		break;
 	default:
 		return -ENOTTY;
@@ -73,23 +79,10 @@ static int kds_uring_run(struct kds_store *s, struct io_uring_cmd *ioucmd,
 	ret = kds_uring_kv(&kv, ioucmd, issue_flags);
 	if (ret)
 		return ret;
-
-	switch (ioucmd->cmd_op) {
-	case KDS_IOC_GET:
-		if (kv.flags || kv.reserved)
-			return -EINVAL;
-		ret = kds_user_get(s, kv.key, kv.value, &kv.value_len);
-		return ret ?: kv.value_len;
-	case KDS_IOC_PUT:
-		if ((kv.flags & ~KDS_PUT_NOREPLACE) || kv.reserved)
-			return -EINVAL;
-		return kds_user_put(s, kv.key, kv.value, kv.value_len,
-				    kv.flags);
-	default:
-		if (kv.flags || kv.value || kv.value_len || kv.reserved)
-			return -EINVAL;
-		return kds_op_del(s, kv.key);
-	}
+	if (kv.reserved)
+		return -EINVAL;
+	ret = kds_user_op(s, op, kv.key, kv.value, &kv.value_len, kv.flags);
+	return op == KDS_OP_GET && !ret ? kv.value_len : ret;
 }
 
 /**
