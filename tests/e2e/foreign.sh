@@ -37,15 +37,6 @@ mkdir -p "$logdir"
 ok() { echo "ok - $arch: $*"; }
 notok() { echo "not ok - $arch: $*"; }
 
-remove_tree() {
-	local t=$1 m
-	[ -e "$t" ] || return 0
-	while read -r m; do
-		umount "$m" 2>/dev/null || umount -l "$m"
-	done < <(findmnt -rn -o TARGET | grep -E "^$(readlink -f "$t")(/|$)" | sort -r)
-	rm -rf --one-file-system "$t"
-}
-
 # qemu-user for the chroot's programs: binfmt_misc is mounted and the
 # entry registered by hand, as nothing else on this host does it (no
 # systemd as PID 1).  Debian ships no i386 entry for an amd64 host: the

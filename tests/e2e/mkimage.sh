@@ -37,16 +37,6 @@ if [ -f "$dir/.kds-stamp" ] && [ -f "$dir/disk.img" ] &&
 	exit 0
 fi
 
-# A tree that had /dev, /proc or /sys mounted into it is unmounted before
-# it is deleted, and deleted without crossing into another filesystem.
-remove_tree() {
-	local t=$1 m
-	[ -e "$t" ] || return 0
-	while read -r m; do
-		umount "$m" 2>/dev/null || umount -l "$m"
-	done < <(findmnt -rn -o TARGET | grep -E "^$(readlink -f "$t")(/|$)" | sort -r)
-	rm -rf --one-file-system "$t"
-}
 trap 'remove_tree "$new/root"' EXIT
 
 remove_tree "$new"

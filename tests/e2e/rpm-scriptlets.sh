@@ -16,17 +16,6 @@ PKG_OUT=${PKG_OUT:-$top/build/pkg}
 version=$(cat "$top/src/VERSION")
 root="$KDS_CACHE/e2e/rpm-chroot-bookworm"
 
-# A tree that had /dev, /proc or /sys mounted into it is unmounted before
-# it is deleted, and deleted without crossing into another filesystem.
-remove_tree() {
-	local t=$1 m
-	[ -e "$t" ] || return 0
-	while read -r m; do
-		umount "$m" 2>/dev/null || umount -l "$m"
-	done < <(findmnt -rn -o TARGET | grep -E "^$(readlink -f "$t")(/|$)" | sort -r)
-	rm -rf --one-file-system "$t"
-}
-
 make_chroot() {
 	local want mirror
 	want=$(sha256sum <"$here/rpm-scriptlets.sh" | cut -c1-16)

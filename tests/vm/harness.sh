@@ -124,65 +124,30 @@ build_user() {
 	cp "$c/build/$KDS_RUN/$name/tools/kdsctl" "$u/kdsctl"
 }
 
-# Per architecture: the C compiler of its user space (in its line's
-# chroot), make's arguments for its modules, checkstack.pl's name of it,
-# the objdump that reads its modules and the QEMU that boots it.
-arch_cc() {
+# What each architecture is built and booted with, a row per architecture:
+# the C compiler of its user space | make's arguments for its modules |
+# checkstack.pl's name of it | the objdump that reads its modules | the
+# QEMU that boots it | its CPU | the chroot whose compilers build it.  On
+# i386, TCG's "max" CPU has Intel's vendor string: as an AMD part of that
+# family, a 32-bit kernel warns (with a trace) that it is no SMP CPU.
+arch_field() {
+	local row
 	case "$1" in
-	i386) echo "gcc -m32" ;;
-	arm64) echo aarch64-linux-gnu-gcc ;;
-	armhf) echo arm-linux-gnueabihf-gcc ;;
-	riscv64) echo riscv64-linux-gnu-gcc ;;
-	*) echo gcc ;;
+	i386) row='gcc -m32|ARCH=x86|i386|objdump|qemu-system-i386|max,vendor=GenuineIntel|bookworm' ;;
+	arm64) row='aarch64-linux-gnu-gcc|ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-|aarch64|aarch64-linux-gnu-objdump|qemu-system-aarch64|max|trixie' ;;
+	armhf) row='arm-linux-gnueabihf-gcc|ARCH=arm CROSS_COMPILE=arm-linux-gnueabihf-|arm|arm-linux-gnueabihf-objdump|-|-|trixie' ;;
+	riscv64) row='riscv64-linux-gnu-gcc|ARCH=riscv CROSS_COMPILE=riscv64-linux-gnu-|riscv64|riscv64-linux-gnu-objdump|-|-|trixie' ;;
+	*) row='gcc||x86_64|objdump|qemu-system-x86_64|max|bookworm' ;;
 	esac
+	echo "$row" | cut -d '|' -f "$2"
 }
-arch_kmake() {
-	case "$1" in
-	i386) echo ARCH=x86 ;;
-	arm64) echo ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- ;;
-	armhf) echo ARCH=arm CROSS_COMPILE=arm-linux-gnueabihf- ;;
-	riscv64) echo ARCH=riscv CROSS_COMPILE=riscv64-linux-gnu- ;;
-	esac
-}
-arch_checkstack() {
-	case "$1" in
-	i386) echo i386 ;;
-	arm64) echo aarch64 ;;
-	armhf) echo arm ;;
-	riscv64) echo riscv64 ;;
-	*) echo x86_64 ;;
-	esac
-}
-arch_qemu() {
-	case "$1" in
-	i386) echo qemu-system-i386 ;;
-	arm64) echo qemu-system-aarch64 ;;
-	*) echo qemu-system-x86_64 ;;
-	esac
-}
-# TCG's "max" CPU: on i386 as an Intel one, since a 32-bit kernel warns
-# (with a trace) that an AMD CPU of max's family is no SMP part.
-arch_cpu() {
-	case "$1" in
-	i386) echo max,vendor=GenuineIntel ;;
-	*) echo max ;;
-	esac
-}
-arch_objdump() {
-	case "$1" in
-	arm64) echo aarch64-linux-gnu-objdump ;;
-	armhf) echo arm-linux-gnueabihf-objdump ;;
-	riscv64) echo riscv64-linux-gnu-objdump ;;
-	*) echo objdump ;;
-	esac
-}
-# The chroot whose compiler builds an architecture's user space.
-arch_user_chroot() {
-	case "$1" in
-	arm64|armhf|riscv64) echo trixie ;;
-	*) echo bookworm ;;
-	esac
-}
+arch_cc() { arch_field "$1" 1; }
+arch_kmake() { arch_field "$1" 2; }
+arch_checkstack() { arch_field "$1" 3; }
+arch_objdump() { arch_field "$1" 4; }
+arch_qemu() { arch_field "$1" 5; }
+arch_cpu() { arch_field "$1" 6; }
+arch_user_chroot() { arch_field "$1" 7; }
 
 # The file at @path of the root @root, which may have merged /usr (then
 # /bin/x and /lib/x are at /usr/bin/x and /usr/lib/x, with no /bin or /lib

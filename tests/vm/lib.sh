@@ -72,3 +72,33 @@ line_boots() {
 	*) return 0 ;;
 	esac
 }
+
+# The Date: of each suite's InRelease on mirror $1 (suites $2...), one line
+# each ("unreachable" when it cannot be read): a cache key that changes
+# with every upload to those suites.
+suite_dates() {
+	local mirror=$1 s tmp
+	shift
+	tmp=$(mktemp -d)
+	for s in "$@"; do
+		if /usr/lib/apt/apt-helper -q download-file \
+			"$mirror/dists/$s/InRelease" "$tmp/$s" >/dev/null 2>&1; then
+			grep -m1 '^Date:' "$tmp/$s" || echo "Date: unknown"
+		else
+			echo "Date: unreachable"
+		fi
+	done
+	rm -rf "$tmp"
+}
+
+# Delete a tree that had /dev, /proc or /sys mounted into it: unmount what
+# is mounted below it, then delete without crossing into another
+# filesystem.
+remove_tree() {
+	local t=$1 m
+	[ -e "$t" ] || return 0
+	while read -r m; do
+		umount "$m" 2>/dev/null || umount -l "$m"
+	done < <(findmnt -rn -o TARGET | grep -E "^$(readlink -f "$t")(/|$)" | sort -r)
+	rm -rf --one-file-system "$t"
+}

@@ -28,20 +28,7 @@ stamp="$dir/.kds-stamp"
 
 # The cache key: this script, and the Date: of each suite's InRelease, so
 # that a new upload to any suite (a new kernel) rebuilds the chroot.
-suite_dates() {
-	local s tmp
-	tmp=$(mktemp -d)
-	for s in $suites; do
-		if /usr/lib/apt/apt-helper -q download-file \
-			"$mirror/dists/$s/InRelease" "$tmp/$s" >/dev/null 2>&1; then
-			grep -m1 '^Date:' "$tmp/$s" || echo "Date: unknown"
-		else
-			echo "Date: unreachable"
-		fi
-	done
-	rm -rf "$tmp"
-}
-dates=$(suite_dates)
+dates=$(suite_dates "$mirror" $suites)
 want="$(sha256sum <"$here/mkchroot.sh" | cut -c1-16) $(echo "$dates" | sha256sum | cut -c1-16)"
 if [ -f "$stamp" ]; then
 	[ "$(cat "$stamp")" = "$want" ] && exit 0

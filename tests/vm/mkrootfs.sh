@@ -27,20 +27,7 @@ line_boots "$line" && pkgs="busybox-static,kmod,linux-image-$flavour,$pkgs"
 dir="$KDS_CACHE/rootfs-$line"
 stamp="$dir/.kds-stamp"
 
-suite_dates() {
-	local s tmp
-	tmp=$(mktemp -d)
-	for s in $suites; do
-		if /usr/lib/apt/apt-helper -q download-file \
-			"$mirror/dists/$s/InRelease" "$tmp/$s" >/dev/null 2>&1; then
-			grep -m1 '^Date:' "$tmp/$s" || echo "Date: unknown"
-		else
-			echo "Date: unreachable"
-		fi
-	done
-	rm -rf "$tmp"
-}
-dates=$(suite_dates)
+dates=$(suite_dates "$mirror" $suites)
 want="$(sha256sum <"$here/mkrootfs.sh" | cut -c1-16) $(echo "$dates" | sha256sum | cut -c1-16)"
 if [ -f "$stamp" ]; then
 	[ "$(cat "$stamp")" = "$want" ] && exit 0
