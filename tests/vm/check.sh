@@ -161,6 +161,7 @@ judge() {
 		pass
 		row[$line.log]=clean
 	fi
+	[ -z "${row[$line.retried]:-}" ] || row[$line.log]="${row[$line.log]} (2nd boot)"
 }
 
 run_line() {
