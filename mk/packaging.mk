@@ -1,7 +1,9 @@
 # kds packaging: included by the top-level Makefile (TOP, KDS_CACHE).
 #
-#   make deb        kds-dkms_<v>_all.deb and kds-utils_<v>_<arch>.deb
-#   make rpm        kds-dkms-<v>-1.noarch.rpm, kds-utils-<v>-1.<arch>.rpm, .src.rpm
+#   make deb        kds-dkms_<v>_all.deb, kds-utils_<v>_<arch>.deb and
+#                   libkds-dev_<v>_<arch>.deb (<v>: debian/changelog's)
+#   make rpm        kds-dkms-<v>-1.noarch.rpm, kds-utils-<v>-1.<arch>.rpm,
+#                   kds-devel-<v>-1.<arch>.rpm, .src.rpm
 #   make lintian    lintian on the debs: no error, no warning
 #   make rpmlint    rpmlint on the spec and the rpms: no error, no warning
 #   make demo       boot a Debian VM with the packages installed, show a tour
@@ -18,20 +20,26 @@ TOP		?= $(CURDIR)
 KDS_CACHE	?= /var/cache/kds-test
 PKG_OUT		?= $(TOP)/build/pkg
 PKG_VERSION	:= $(shell cat $(TOP)/src/VERSION 2>/dev/null)
+# The changelog's version as in the .deb's name (a downstream revision
+# such as 0.1.0-1 or 0.1.0+deb12u1 included, the epoch left out).
+PKG_DEB_VERSION	:= $(shell dpkg-parsechangelog -l $(TOP)/debian/changelog -S Version \
+		     2>/dev/null | sed 's/^[0-9]*://')
 PKG_STAGE	:= $(PKG_OUT)/stage/kds-$(PKG_VERSION)
 DEB_ARCH	:= $(shell dpkg --print-architecture 2>/dev/null)
 RPM_ARCH	:= $(shell uname -m)
 E2E_RELEASES	?= bookworm trixie
 E2E_PARALLEL	?= 1
 
-PKG_DEBS	:= $(PKG_OUT)/kds-dkms_$(PKG_VERSION)_all.deb \
-		   $(PKG_OUT)/kds-utils_$(PKG_VERSION)_$(DEB_ARCH).deb
+PKG_DEBS	:= $(PKG_OUT)/kds-dkms_$(PKG_DEB_VERSION)_all.deb \
+		   $(PKG_OUT)/kds-utils_$(PKG_DEB_VERSION)_$(DEB_ARCH).deb \
+		   $(PKG_OUT)/libkds-dev_$(PKG_DEB_VERSION)_$(DEB_ARCH).deb
 PKG_RPMS	:= $(PKG_OUT)/kds-dkms-$(PKG_VERSION)-1.noarch.rpm \
-		   $(PKG_OUT)/kds-utils-$(PKG_VERSION)-1.$(RPM_ARCH).rpm
+		   $(PKG_OUT)/kds-utils-$(PKG_VERSION)-1.$(RPM_ARCH).rpm \
+		   $(PKG_OUT)/kds-devel-$(PKG_VERSION)-1.$(RPM_ARCH).rpm
 
 # What the packages are built from: the tree less everything else (tests,
 # benchmarks, the top-level Makefile).
-PKG_TREE	:= README.md dkms.conf src tools debian rpm udev modprobe.d modules-load.d sysusers.d
+PKG_TREE	:= README.md COPYING dkms.conf src tools debian rpm udev modprobe.d modules-load.d sysusers.d
 PKG_EXCLUDES	:= --exclude-vcs --exclude='*.o' --exclude='*.ko' --exclude='*.ko.*' \
 		   --exclude='*.mod' --exclude='*.mod.c' --exclude='.*.cmd' --exclude='.*.d' \
 		   --exclude=modules.order --exclude=Module.symvers --exclude='.tmp_*' \
@@ -56,16 +64,24 @@ pkg-deps:
 	fi
 
 # src/VERSION is the one source of the version; the files that must repeat
-# it are checked here, loudly, before anything is built.
+# it are checked here, loudly, before anything is built.  Of the changelog's
+# version only the upstream part counts: the epoch, the Debian revision
+# (after the last '-') and a local suffix (from the first '+') are a
+# downstream's own, so 0.1.0-1, 0.1.0+deb12u1 and 0.1.0-1ubuntu1 are 0.1.0.
 pkg-version-check:
-	@v='$(PKG_VERSION)'; \
+	@command -v dpkg-parsechangelog >/dev/null 2>&1 || { \
+		echo "pkg-version-check: dpkg-parsechangelog not found: install dpkg-dev" \
+		     "(make pkg-deps)" >&2; exit 1; }; \
+	v='$(PKG_VERSION)'; \
 	d=$$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' $(TOP)/dkms.conf); \
-	c=$$(dpkg-parsechangelog -l $(TOP)/debian/changelog -S Version); \
+	c=$$(dpkg-parsechangelog -l $(TOP)/debian/changelog -S Version) || exit 1; \
+	u=$${c#*:}; case "$$u" in *-*) u=$${u%-*} ;; esac; u=$${u%%+*}; \
 	s=$$(sed -n 's/^Version:[[:space:]]*//p' $(TOP)/rpm/kds.spec); \
-	if [ -z "$$v" ] || [ "$$d" != "$$v" ] || [ "$$c" != "$$v" ] || [ "$$s" != "$$v" ]; then \
+	if [ -z "$$v" ] || [ "$$d" != "$$v" ] || [ "$$u" != "$$v" ] || [ "$$s" != "$$v" ]; then \
 		echo "VERSION MISMATCH: src/VERSION='$$v' dkms.conf='$$d'" \
-		     "debian/changelog='$$c' rpm/kds.spec='$$s'" >&2; \
-		echo "Set all four to the version in src/VERSION." >&2; \
+		     "debian/changelog='$$c' (upstream part '$$u') rpm/kds.spec='$$s'" >&2; \
+		echo "Set all four to the version in src/VERSION (the changelog's" \
+		     "upstream part)." >&2; \
 		exit 1; \
 	fi
 
@@ -75,8 +91,8 @@ pkg-stage: pkg-version-check
 	tar -C $(TOP) $(PKG_EXCLUDES) -cf - $(PKG_TREE) | tar -C $(PKG_STAGE) -xf -
 
 deb: pkg-stage
-	rm -f $(PKG_OUT)/kds-dkms_*.deb $(PKG_OUT)/kds-utils_*.deb $(PKG_OUT)/kds_*.changes \
-		$(PKG_OUT)/kds_*.buildinfo
+	rm -f $(PKG_OUT)/kds-dkms_*.deb $(PKG_OUT)/kds-utils_*.deb $(PKG_OUT)/libkds-dev_*.deb \
+		$(PKG_OUT)/kds_*.changes $(PKG_OUT)/kds_*.buildinfo
 	cd $(PKG_STAGE) && DEB_BUILD_OPTIONS="noddebs $$DEB_BUILD_OPTIONS" dpkg-buildpackage -b -us -uc
 	mv $(PKG_OUT)/stage/*.deb $(PKG_OUT)/stage/*.changes $(PKG_OUT)/stage/*.buildinfo \
 		$(PKG_OUT)/
