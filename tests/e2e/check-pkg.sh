@@ -2,7 +2,12 @@
 # `make check-pkg`: the packaging, checked as a user meets it.
 #   - the version agrees everywhere, `make deb` and `make rpm` build,
 #     lintian and rpmlint are clean;
-#   - the rpm scriptlets run in a Debian chroot with dkms (rpm-scriptlets.sh);
+#   - the rpm scriptlets run in a Debian chroot with dkms: install, upgrade
+#     to the next version, erase (rpm-scriptlets.sh);
+#   - a downstream's changelog version builds, a wrong upstream one is
+#     refused (deb-versions.sh);
+#   - a program builds and links with libkds-dev's and kds-devel's files
+#     (dev-link.sh);
 #   - the end-to-end test in a full Debian VM per release (run.sh);
 #   - with E2E_FOREIGN, apt install of the packages on i386 and arm64 and
 #     DKMS's modules booted there (foreign.sh, not finished).
@@ -114,6 +119,14 @@ fi
 if [ "$rpm_ok" = 1 ]; then
 	step "packaging: rpmlint reports no error and no warning" pkgmake rpmlint
 	results_of < <(bash "$here/rpm-scriptlets.sh" 2>>"$logs/rpm-scriptlets.log")
+fi
+# deb-versions.sh copies the stage tree (which `make rpm` leaves clean);
+# dev-link.sh unpacks the .debs and the .rpms.
+if [ "$deb_ok" = 1 ]; then
+	results_of < <(bash "$here/deb-versions.sh" 2>"$logs/deb-versions.log")
+fi
+if [ "$deb_ok" = 1 ] && [ "$rpm_ok" = 1 ]; then
+	results_of < <(bash "$here/dev-link.sh" 2>"$logs/dev-link.log")
 fi
 echo "# packaging checks: $(($(date +%s) - t0)) s" >&2
 
