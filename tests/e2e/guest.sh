@@ -5,7 +5,7 @@
 # the host (run.sh) numbers and counts; everything else is the log.
 #
 # Boots, in order (the numbers are the steps of the packaging contract):
-#   install   1: apt install ./kds-dkms_*.deb ./kds-utils_*.deb
+#   install   1: apt install ./kds-dkms_*.deb ./kds-utils_*.deb ./libkds-dev_*.deb
 #   boot      2 after the reboot; 4: modprobe -r with the device open;
 #             3: options set in /etc/modprobe.d for the next boot
 #   (the host installs the next kernel line's image and headers: 5)
@@ -69,7 +69,8 @@ install_debs() {
 	rm -rf /tmp/kds-debs && mkdir /tmp/kds-debs &&
 		cp "$share"/debs/*.deb /tmp/kds-debs/ || return 1
 	apt-get install -y -q /tmp/kds-debs/kds-dkms_*.deb \
-		/tmp/kds-debs/kds-utils_*.deb 2>&1 | tee "$APTLOG" | stamp
+		/tmp/kds-debs/kds-utils_*.deb /tmp/kds-debs/libkds-dev_*.deb 2>&1 |
+		tee "$APTLOG" | stamp
 	return "${PIPESTATUS[0]}"
 }
 
@@ -312,7 +313,7 @@ loaded_from_dkms() {
 }
 
 purge() {
-	apt-get purge -y -q kds-dkms kds-utils
+	apt-get purge -y -q kds-dkms kds-utils libkds-dev
 }
 
 purge_removed_modules() {
@@ -328,10 +329,11 @@ purge_removed_files() {
 	local f rc=0
 	for f in /usr/lib/udev/rules.d/60-kds.rules /usr/lib/modprobe.d/kds.conf \
 		/usr/lib/modules-load.d/kds.conf /usr/lib/sysusers.d/kds.conf \
-		/etc/modprobe.d/kds.conf /usr/bin/kdsctl /usr/include/linux/kds.h; do
+		/etc/modprobe.d/kds.conf /usr/bin/kdsctl /usr/include/linux/kds.h \
+		/usr/include/libkds.h; do
 		[ ! -e "$f" ] || { echo "left: $f"; rc=1; }
 	done
-	if dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n' kds-dkms kds-utils 2>/dev/null |
+	if dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n' kds-dkms kds-utils libkds-dev 2>/dev/null |
 		grep -v '^un'; then
 		rc=1
 	fi
@@ -365,7 +367,7 @@ install)
 	# (the kernel packages of step 5 are large, and TCG is slow).
 	echo force-unsafe-io >/etc/dpkg/dpkg.cfg.d/kds-e2e
 	echo "$KVER" >"$share/k1"
-	check "1: apt install ./kds-dkms_*.deb ./kds-utils_*.deb" install_debs
+	check "1: apt install ./kds-dkms_*.deb ./kds-utils_*.deb ./libkds-dev_*.deb" install_debs
 	check "1: DKMS built and installed the six modules for $KVER during the install" \
 		dkms_installed "$KVER"
 	check "1: modinfo version of every module is src/VERSION ($KDS_VERSION)" \
@@ -407,7 +409,7 @@ upgraded)
 	step2 "5 (step 2 on $KDS_K2)"
 	check "5: the kernel log has no warning, BUG or Oops" kernel_log_clean
 	rm -f /etc/modprobe.d/kds.conf
-	check "6: apt purge kds-dkms kds-utils" purge
+	check "6: apt purge kds-dkms kds-utils libkds-dev" purge
 	check "6: purge removed the modules and the DKMS tree" purge_removed_modules
 	check "6: purge removed the udev, modprobe.d, modules-load.d, sysusers.d files and tools" \
 		purge_removed_files
@@ -428,7 +430,7 @@ demo-tour)
 		echo
 	}
 	echo "== kds demo on Debian $KDS_RELEASE, kernel $KVER =="
-	echo "Installed with: apt install ./kds-dkms_$KDS_VERSION""_all.deb ./kds-utils_*.deb; rebooted."
+	echo "Installed with: apt install ./kds-dkms_$KDS_VERSION""_all.deb ./kds-utils_*.deb ./libkds-dev_*.deb; rebooted."
 	echo
 	run "lsmod 2>/dev/null | grep ^kds"
 	run "ls -l /dev/kds/"

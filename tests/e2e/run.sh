@@ -50,7 +50,8 @@ version=$(cat "$top/src/VERSION")
 bash "$here/mkimage.sh" "$rel"
 img_dir="$KDS_CACHE/e2e/$rel"
 
-debs=("$PKG_OUT/kds-dkms_${version}_all.deb" "$PKG_OUT"/kds-utils_"${version}"_*.deb)
+debs=("$PKG_OUT/kds-dkms_${version}_all.deb" "$PKG_OUT"/kds-utils_"${version}"_*.deb
+	"$PKG_OUT"/libkds-dev_"${version}"_*.deb)
 for d in "${debs[@]}"; do
 	[ -f "$d" ] || die "e2e: no $d: run 'make deb' first"
 done
