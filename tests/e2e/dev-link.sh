@@ -90,6 +90,11 @@ links() {
 }
 
 dev_files=(usr/include/libkds.h usr/include/linux/kds.h)
+
+# utils_only ROOT LIBDIR MANPAGE: kdsctl and its man page, no dev file.
+utils_only() {
+	has "$1" usr/bin/kdsctl "$3" && lacks "$1" "${dev_files[@]}" "${2#/}/libkds.a"
+}
 remove_tree "$work"
 mkdir -p "$work/deb-utils" "$work/deb-dev" "$work/rpm-utils" "$work/rpm-devel"
 
@@ -98,8 +103,7 @@ if dpkg-deb -x "$PKG_OUT/kds-utils_${version}_$arch.deb" "$work/deb-utils" &&
 	check "libkds-dev holds libkds.a, libkds.h and linux/kds.h" \
 		has "$work/deb-dev" "${dev_files[@]}" "usr/lib/$triplet/libkds.a"
 	check "kds-utils holds kdsctl and its man page, and none of those" \
-		eval 'has "$work/deb-utils" usr/bin/kdsctl usr/share/man/man1/kdsctl.1.gz &&
-			lacks "$work/deb-utils" "${dev_files[@]}" "usr/lib/$triplet/libkds.a"'
+		utils_only "$work/deb-utils" "/usr/lib/$triplet" usr/share/man/man1/kdsctl.1.gz
 	check "a program with libkds-dev's headers links its libkds.a and runs" \
 		links "$work/deb-dev" "/usr/lib/$triplet"
 else
@@ -115,9 +119,9 @@ if unrpm "$PKG_OUT/kds-utils-$version-1.$rpm_arch.rpm" "$work/rpm-utils" &&
 	libdir=$(rpm --eval '%{_libdir}')
 	check "kds-devel holds libkds.a, libkds.h and linux/kds.h" \
 		has "$work/rpm-devel" "${dev_files[@]}" "${libdir#/}/libkds.a"
+	man=$(cd "$work/rpm-utils" && echo usr/share/man/man1/kdsctl.1*)
 	check "kds-utils (rpm) holds kdsctl and its man page, and none of those" \
-		eval 'has "$work/rpm-utils" usr/bin/kdsctl && compgen -G "$work/rpm-utils/usr/share/man/man1/kdsctl.1*" &&
-			lacks "$work/rpm-utils" "${dev_files[@]}" "${libdir#/}/libkds.a"'
+		utils_only "$work/rpm-utils" "$libdir" "$man"
 	check "a program with kds-devel's headers links its libkds.a and runs" \
 		links "$work/rpm-devel" "$libdir"
 else

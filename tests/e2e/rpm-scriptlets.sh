@@ -87,7 +87,7 @@ build_next() {
 		tail -n 20 "$work/make-rpm.log"
 		return 1
 	}
-	ls "$work/out"/kds-dkms-"$next"-1.noarch.rpm
+	ls "$work/out/kds-dkms-$next-1.noarch.rpm"
 }
 
 # post_with_stub FORMAT BUILD_RC: kds-dkms's %post of $version, run as for
