@@ -421,7 +421,7 @@ purged)
 demo-install)
 	install_debs >/dev/null || { tail -n 30 "$APTLOG"; exit 1; }
 	useradd -m -G kds demo && useradd -m stranger
-	echo "kds-dkms and kds-utils installed; DKMS built the modules for $KVER."
+	echo "kds-dkms, kds-utils and libkds-dev installed; DKMS built the modules for $KVER."
 	;;
 demo-tour)
 	run() {
