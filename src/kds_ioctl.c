@@ -259,25 +259,53 @@ static int kds_ioc_del(struct kds_ucmd *ucmd)
 }
 
 /*
- * Operations run in order, each read with copy_struct_from_user() (an
- * op_size larger than ours needs a zero tail: that op alone gets -E2BIG)
- * and answered with put_user().  An array that faults ends the batch with
- * EFAULT; done then counts the operations that ran.
+ * A batch reads its operations this many at a time with one copy (one
+ * user access instead of one per operation), then runs them in order.
+ */
+#define KDS_BATCH_CHUNK		8
+
+/*
+ * Read the next operations of a batch into @ops: up to KDS_BATCH_CHUNK of
+ * our size with one copy_from_user(), else one with copy_struct_from_user()
+ * (an op_size larger than ours needs a zero tail: *@err is then -E2BIG for
+ * that op alone).  Return: how many were read whole, or -EFAULT for none.
+ */
+static int kds_batch_fetch(struct kds_batch_op *ops, const u8 __user *uops,
+			   u32 op_size, u32 want, int *err)
+{
+	unsigned long left;
+
+	*err = 0;
+	if (op_size != sizeof(*ops)) {
+		*err = copy_struct_from_user(ops, sizeof(*ops), uops, op_size);
+		return *err == -EFAULT ? -EFAULT : 1;
+	}
+	want = min_t(u32, want, KDS_BATCH_CHUNK);
+	left = copy_from_user(ops, uops, want * sizeof(*ops));
+	want -= DIV_ROUND_UP(left, sizeof(*ops));
+	return want ? want : -EFAULT;
+}
+
+/*
+ * Operations run in order, read ahead a chunk at a time (kds_batch_fetch())
+ * and each answered with put_user() before the next runs.  An array that
+ * faults ends the batch with EFAULT; done then counts the operations that
+ * ran.
  */
 static int kds_ioc_batch(struct kds_ucmd *ucmd)
 {
 	struct kds_batch *b = ucmd->cmd;
 	struct kds_store *s = ucmd->s;
 	u8 __user *uops = u64_to_user_ptr(b->ops);
+	struct kds_batch_op ops[KDS_BATCH_CHUNK], *op;
 	struct kds_batch_op __user *uop;
-	struct kds_batch_op op;
-	int ret = 0, result;
+	int ret = 0, have = 0, next = 0, err = 0, result;
 
 	if ((b->flags & ~KDS_BATCH_STOP_ON_ERROR) || b->reserved)
 		return -EINVAL;
 	if (b->count > KDS_BATCH_MAX)
 		return -E2BIG;
-	if (b->op_size < sizeof(op))
+	if (b->op_size < sizeof(*op))
 		return -EINVAL;
 	if (b->op_size > PAGE_SIZE)
 		return -E2BIG;
@@ -292,20 +320,24 @@ static int kds_ioc_batch(struct kds_ucmd *ucmd)
 		cond_resched();
 		uop = (struct kds_batch_op __user *)(uops + (size_t)b->done *
 						     b->op_size);
-		result = copy_struct_from_user(&op, sizeof(op), uop,
-					       b->op_size);
-		if (result == -EFAULT) {
-			ret = result;
-			break;
+		if (next == have) {
+			have = kds_batch_fetch(ops, (const u8 __user *)uop,
+					       b->op_size, b->count - b->done,
+					       &err);
+			if (have < 0) {
+				ret = have;
+				break;
+			}
+			next = 0;
 		}
-		if (!result)
-			result = kds_user_op(s, op.op, op.key, op.value,
-					     &op.value_len, op.flags);
+		op = &ops[next++];
+		result = err ?: kds_user_op(s, op->op, op->key, op->value,
+					    &op->value_len, op->flags);
 		/* it ran, whether or not its answer reaches the array */
 		b->done++;
 		/* value_len is answered only by a get that was read whole */
-		if ((!result || result == -ERANGE) && op.op == KDS_OP_GET &&
-		    put_user(op.value_len, &uop->value_len)) {
+		if ((!result || result == -ERANGE) && op->op == KDS_OP_GET &&
+		    put_user(op->value_len, &uop->value_len)) {
 			ret = -EFAULT;
 			break;
 		}

@@ -451,10 +451,73 @@ TEST_F(batch, array_that_faults_part_way_runs_the_ops_before_and_counts_them)
 	munmap(p, page);
 }
 
-/* A read-only array: the ops run, their answers cannot be written. */
 /*
- * The first op runs, its answer cannot be written: the batch stops there
- * with EFAULT, done counts that op, and the second never runs.
+ * The same with the fault further on: eleven ops before it, twenty asked
+ * for (the kernel reads the array a few ops at a time).
+ */
+TEST_F(batch, array_that_faults_after_eleven_ops_runs_eleven)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct kds_batch_op *ops;
+	char *p;
+	__u32 done = 0;
+	int i;
+
+	p = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, munmap(p + page, page));
+	ops = (struct kds_batch_op *)(p + page) - 11;
+	for (i = 0; i < 11; i++)
+		op_put(&ops[i], 100 + i, "ran");
+	EXPECT_EQ(-EFAULT, do_batch(self->fd, ops, 20, 0, &done));
+	EXPECT_EQ(11U, done);
+	for (i = 0; i < 11; i++) {
+		EXPECT_EQ(0, ops[i].result);
+		EXPECT_EQ(0, kds_holds(self->fd, 100 + i, "ran"));
+	}
+	EXPECT_EQ(11, kds_nr_entries(self->fd));
+	munmap(p, page);
+}
+
+/* A newer caller's larger op: a zero tail runs, a non-zero tail is E2BIG. */
+struct big_op {
+	struct kds_batch_op op;
+	__u64 tail;
+};
+
+TEST_F(batch, larger_ops_run_with_a_zero_tail_and_are_e2big_without)
+{
+	struct big_op ops[10];
+	struct kds_batch b = {
+		.size = sizeof(b),
+		.ops = kds_ptr(ops),
+		.count = 10,
+		.op_size = sizeof(ops[0]),
+	};
+	char out[8] = "";
+	int i;
+
+	memset(ops, 0, sizeof(ops));
+	for (i = 0; i < 9; i++)
+		op_put(&ops[i].op, 200 + i, "big");
+	ops[3].tail = 1;
+	op_set(&ops[9].op, KDS_OP_GET, 208, out, sizeof(out));
+	ASSERT_EQ(0, kds_ioctl(self->fd, KDS_IOC_BATCH, &b));
+	ASSERT_EQ(10U, b.done);
+	for (i = 0; i < 9; i++)
+		EXPECT_EQ(i == 3 ? -E2BIG : 0, ops[i].op.result);
+	EXPECT_EQ(0, ops[9].op.result);
+	EXPECT_EQ(3U, ops[9].op.value_len);
+	EXPECT_EQ(0, memcmp(out, "big", 3));
+	EXPECT_EQ(-ENOENT, kds_holds(self->fd, 203, "big"));
+	EXPECT_EQ(8, kds_nr_entries(self->fd));
+}
+
+/*
+ * A read-only array: the first op runs, its answer cannot be written: the
+ * batch stops there with EFAULT, done counts that op, and the second never
+ * runs.
  */
 TEST_F(batch, read_only_array_is_efault_at_the_first_answer)
 {

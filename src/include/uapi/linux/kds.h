@@ -169,7 +169,8 @@ struct kds_batch_op {
  * An array that faults part way stops the batch there with EFAULT: an op
  * that cannot be read does not run; an op whose answer cannot be written
  * has run.  @done, when the struct can be written, counts the operations
- * that ran.
+ * that ran.  The array is read a few operations ahead of the one that
+ * runs: a get's buffer must not overlap the operations after it.
  */
 struct kds_batch {
 	__u32 size;
