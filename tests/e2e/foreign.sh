@@ -43,10 +43,13 @@ notok() { echo "not ok - $arch: $*"; }
 # ELF header magic of i386 executables goes to the register file.
 binfmt_setup() {
 	local bm=/proc/sys/fs/binfmt_misc
-	if ! command -v qemu-aarch64-static >/dev/null; then
-		apt-get update -q >/dev/null
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q qemu-user-static >/dev/null
-	fi
+	# make pkg-deps installs it; run alone, the first of the
+	# architectures (they run at the same time) does, the other waits.
+	mkdir -p "$KDS_CACHE"
+	flock "$KDS_CACHE/.foreign-qemu.lock" sh -c '
+		command -v qemu-aarch64-static >/dev/null && exit 0
+		apt-get update -q >/dev/null &&
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -q qemu-user-static >/dev/null'
 	[ -e "$bm/register" ] || mount -t binfmt_misc binfmt_misc "$bm"
 	case "$arch" in
 	arm64)
@@ -61,22 +64,33 @@ binfmt_setup() {
 	esac
 }
 
-# The cached chroot: dkms, the kernel headers, what builds kds-utils.
+# The cached chroot: dkms, the kernel headers, what builds kds-utils
+# (build-essential and the Build-Depends), systemd for the sysusers.d
+# file kds-dkms's postinst applies.  Its suites are mkrootfs.sh's, so
+# that the headers are those of the kernel that boots; the apt lists are
+# kept (mmdebstrap removes them by default) for apt to resolve with.
+# Rebuilt when what it holds or the suites change.
+pkgs="dkms,linux-headers-$flavour,kmod,build-essential,debhelper,dh-dkms,xz-utils,systemd"
 make_base() {
-	local want mirror
+	local want mirror dates s
+	local -a sources=()
 	mirror=$(debian_mirror)
-	want="$(sha256sum <"$here/foreign.sh" | cut -c1-16) $(/usr/lib/apt/apt-helper -q download-file \
-		"$mirror/dists/$rel/InRelease" /dev/stdout 2>/dev/null | grep -m1 '^Date:' | sha256sum | cut -c1-16)"
-	if [ -f "$base/.kds-stamp" ] && [ "$(cat "$base/.kds-stamp")" = "$want" ]; then
-		return 0
+	dates=$(suite_dates "$mirror" "$rel" "$rel-updates")
+	want="$(echo "$pkgs" | sha256sum | cut -c1-16) $(echo "$dates" | sha256sum | cut -c1-16)"
+	if [ -f "$base/.kds-stamp" ]; then
+		[ "$(cat "$base/.kds-stamp")" = "$want" ] && return 0
+		case "$dates" in *unreachable*) return 0 ;; esac
 	fi
+	for s in "$rel" "$rel-updates"; do
+		sources+=("deb $mirror $s main")
+	done
 	remove_tree "$base.new"
+	mkdir -p "$KDS_CACHE/e2e"
 	say "kds-e2e: building the $arch chroot ($rel, through qemu-user)"
 	mmdebstrap --quiet --mode=root --variant=apt --architectures="$arch" \
-		--include="dkms,linux-headers-$flavour,kmod,build-essential,debhelper,dh-dkms,xz-utils,systemd" \
+		--include="$pkgs" --skip=cleanup/apt/lists \
 		--aptopt='Acquire::Check-Valid-Until "false"' \
-		--customize-hook='chroot "$1" apt-get update -q' \
-		"$rel" "$base.new" "deb $mirror $rel main" || {
+		"$rel" "$base.new" "${sources[@]}" || {
 		remove_tree "$base.new"
 		return 1
 	}
