@@ -35,6 +35,14 @@ logdir="$PKG_OUT/logs"
 mkdir -p "$logdir"
 
 ok() { echo "ok - $arch: $*"; }
+# took PHASE: the seconds since the last phase, to the log and stderr.
+t_phase=$(date +%s)
+took() {
+	local t
+	t=$(date +%s)
+	echo "# foreign $arch: $1: $((t - t_phase)) s" | tee -a "$logdir/foreign-$arch.log" >&2
+	t_phase=$t
+}
 notok() { echo "not ok - $arch: $*"; }
 
 # qemu-user for the chroot's programs: binfmt_misc is mounted and the
@@ -69,14 +77,21 @@ binfmt_setup() {
 # file kds-dkms's postinst applies.  Its suites are mkrootfs.sh's, so
 # that the headers are those of the kernel that boots; the apt lists are
 # kept (mmdebstrap removes them by default) for apt to resolve with.
-# Rebuilt when what it holds or the suites change.
+# Rebuilt when what it holds, how or the suites change.  dpkg under
+# qemu-user is slow at each fsync and each file: it is told not to sync
+# (a half-built chroot is thrown away anyway), nor to unpack manuals,
+# documentation and translations (the headers' tens of thousands of
+# files stay).
 pkgs="dkms,linux-headers-$flavour,kmod,build-essential,debhelper,dh-dkms,xz-utils,systemd"
+mmopts=(--dpkgopt=force-unsafe-io --dpkgopt='path-exclude=/usr/share/man/*'
+	--dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/doc/*'
+	--dpkgopt='path-include=/usr/share/doc/*/copyright' --dpkgopt='path-exclude=/usr/share/info/*')
 make_base() {
 	local want mirror dates s
 	local -a sources=()
 	mirror=$(debian_mirror)
 	dates=$(suite_dates "$mirror" "$rel" "$rel-updates")
-	want="$(echo "$pkgs" | sha256sum | cut -c1-16) $(echo "$dates" | sha256sum | cut -c1-16)"
+	want="$(echo "$pkgs ${mmopts[*]}" | sha256sum | cut -c1-16) $(echo "$dates" | sha256sum | cut -c1-16)"
 	if [ -f "$base/.kds-stamp" ]; then
 		[ "$(cat "$base/.kds-stamp")" = "$want" ] && return 0
 		case "$dates" in *unreachable*) return 0 ;; esac
@@ -88,7 +103,7 @@ make_base() {
 	mkdir -p "$KDS_CACHE/e2e"
 	say "kds-e2e: building the $arch chroot ($rel, through qemu-user)"
 	mmdebstrap --quiet --mode=root --variant=apt --architectures="$arch" \
-		--include="$pkgs" --skip=cleanup/apt/lists \
+		--include="$pkgs" --skip=cleanup/apt/lists "${mmopts[@]}" \
 		--aptopt='Acquire::Check-Valid-Until "false"' \
 		"$rel" "$base.new" "${sources[@]}" || {
 		remove_tree "$base.new"
@@ -181,6 +196,7 @@ main() {
 		notok "a $rel chroot of this architecture builds (see $log)"
 		return 0
 	fi
+	took "the chroot (cached or built)"
 	remove_tree "$root"
 	cp -a "$base" "$root"
 	kver=$(cd "$root/usr/src" && ls -d "linux-headers-"*"-$flavour" 2>/dev/null |
@@ -194,11 +210,13 @@ main() {
 	else
 		notok "kds-utils builds from the same source (see $log)"
 	fi
+	took "kds-utils built"
 	utils=$(cd "$root/build" && ls kds-utils_"$version"_"$arch".deb 2>/dev/null)
 	local rc=0
 	in_root apt-get install -y -q "/build/kds-dkms_${version}_all.deb" ${utils:+"/build/$utils"} \
 		>>"$log" 2>&1 || rc=$?
 	echo "apt-get install: exit status $rc" >>"$log"
+	took "apt install (DKMS's build)"
 	if [ "$rc" = 0 ] && [ "$(in_root dpkg-query -W -f='${Status}\n' kds-dkms kds-utils 2>>"$log" |
 		grep -c -x 'install ok installed')" = 2 ]; then
 		ok "apt install kds-dkms kds-utils configures both"
@@ -233,6 +251,7 @@ main() {
 	else
 		notok "$kver boots and loads the five backends DKMS built (see $logdir/foreign-$arch-boot.log)"
 	fi
+	took "the boot (and the kernel's root)"
 	remove_tree "$root"
 }
 
