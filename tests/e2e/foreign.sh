@@ -23,6 +23,9 @@ top=$(readlink -f "$here/../..")
 . "$here/../vm/lib.sh"
 PKG_OUT=${PKG_OUT:-$top/build/pkg}
 version=$(cat "$top/src/VERSION")
+# The .debs are named with the changelog's version (a downstream
+# revision included, the epoch left out), as make deb's are.
+debver=$(dpkg-parsechangelog -l "$top/debian/changelog" -S Version | sed 's/^[0-9]*://')
 
 arch=${1:?usage: foreign.sh i386|arm64}
 case "$arch" in
@@ -187,7 +190,7 @@ EOF
 }
 
 main() {
-	local kver deb=$PKG_OUT/kds-dkms_${version}_all.deb stage=$PKG_OUT/stage/kds-$version
+	local kver deb=$PKG_OUT/kds-dkms_${debver}_all.deb stage=$PKG_OUT/stage/kds-$version
 	local utils log=$logdir/foreign-$arch.log
 	: >"$log"
 	if ! [ -f "$deb" ] || ! [ -d "$stage" ]; then
@@ -214,9 +217,9 @@ main() {
 		notok "kds-utils builds from the same source (see $log)"
 	fi
 	took "kds-utils built"
-	utils=$(cd "$root/build" && ls kds-utils_"$version"_"$arch".deb 2>/dev/null)
+	utils=$(cd "$root/build" && ls kds-utils_"$debver"_"$arch".deb 2>/dev/null)
 	local rc=0
-	in_root apt-get install -y -q "/build/kds-dkms_${version}_all.deb" ${utils:+"/build/$utils"} \
+	in_root apt-get install -y -q "/build/kds-dkms_${debver}_all.deb" ${utils:+"/build/$utils"} \
 		>>"$log" 2>&1 || rc=$?
 	echo "apt-get install: exit status $rc" >>"$log"
 	took "apt install (DKMS's build)"
