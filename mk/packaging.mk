@@ -49,6 +49,8 @@ PKG_EXCLUDES	:= --exclude-vcs --exclude='*.o' --exclude='*.ko' --exclude='*.ko.*
 PKG_TOOLS	:= dpkg-buildpackage:dpkg-dev dh:debhelper dh_dkms:dh-dkms \
 		   fakeroot:fakeroot lintian:lintian rpmbuild:rpm rpmlint:rpmlint \
 		   mmdebstrap:mmdebstrap qemu-system-x86_64:qemu-system-x86 \
+		   qemu-system-i386:qemu-system-x86 qemu-system-aarch64:qemu-system-arm \
+		   qemu-aarch64-static:qemu-user-static \
 		   mkfs.ext4:e2fsprogs debugfs:e2fsprogs gcc:gcc make:make
 
 .PHONY: deb rpm lintian rpmlint demo check-pkg pkg-deps pkg-version-check pkg-stage

@@ -10,7 +10,7 @@
 #     (dev-link.sh);
 #   - the end-to-end test in a full Debian VM per release (run.sh);
 #   - with E2E_FOREIGN, apt install of the packages on i386 and arm64 and
-#     DKMS's modules booted there (foreign.sh, not finished).
+#     DKMS's modules booted there (foreign.sh; off for its time, see there).
 # Prints "ok N name" / "not ok N name" lines and "N passed, N failed"
 # (", N skipped"); exits 1 when anything failed.
 #
