@@ -11,7 +11,9 @@
 #                   Debian VMs (tests/e2e), part of `make check` (KDS_E2E=0
 #                   skips it there); E2E_RELEASES="bookworm" for one release,
 #                   E2E_PARALLEL=0 to run the releases one after the other
-#   make pkg-deps   install the host tools these need (apt-get)
+#   make pkg-deps   install the host tools these need (apt-get); make deb and
+#                   make rpm install their own build dependencies
+#   make repo       signed apt and rpm repositories of the packages (mk/repo.mk)
 #
 # Products go to $(PKG_OUT) (build/pkg); the VM images are cached in
 # $(KDS_CACHE)/e2e.
@@ -45,35 +47,39 @@ PKG_EXCLUDES	:= --exclude-vcs --exclude='*.o' --exclude='*.ko' --exclude='*.ko.*
 		   --exclude=modules.order --exclude=Module.symvers --exclude='.tmp_*' \
 		   --exclude='*.a' --exclude=tools/kdsctl
 
-# Host tools, by command: the package that brings it.
-PKG_TOOLS	:= dpkg-buildpackage:dpkg-dev dh:debhelper dh_dkms:dh-dkms \
-		   fakeroot:fakeroot lintian:lintian rpmbuild:rpm rpmlint:rpmlint \
-		   mmdebstrap:mmdebstrap qemu-system-x86_64:qemu-system-x86 \
-		   qemu-system-i386:qemu-system-x86 qemu-system-aarch64:qemu-system-arm \
-		   qemu-aarch64-static:qemu-user-static \
-		   mkfs.ext4:e2fsprogs debugfs:e2fsprogs gcc:gcc make:make
+# What make deb and make rpm need is installed by them when it is missing
+# (mk/need.sh: as root, apt-get; as a user, the apt-get line to run): deb
+# the Build-Depends of debian/control (apt-get build-dep), rpm rpmbuild and
+# a C toolchain, both dpkg-parsechangelog.  pkg-deps installs, beyond
+# those, what make check-pkg runs.
+RPM_BUILD_DEBS	:= rpm dpkg-dev gcc make libc6-dev
+PKG_HOST_DEBS	= dpkg-dev debhelper dh-dkms fakeroot lintian rpm rpmlint mmdebstrap \
+		   qemu-system-x86 qemu-system-arm qemu-user-static e2fsprogs gcc make libc6-dev $(REPO_DEBS)
+PKG_NEED	:= bash $(TOP)/mk/need.sh
+PKG_GOAL	= pkg-version-check
 
-.PHONY: deb rpm lintian rpmlint demo check-pkg pkg-deps pkg-version-check pkg-stage
+.PHONY: deb rpm lintian rpmlint demo check-pkg pkg-deps deb-deps rpm-deps pkg-version-check \
+	pkg-stage
 
 pkg-deps:
-	@missing=; for t in $(PKG_TOOLS); do \
-		command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-		echo "pkg-deps: installing$$missing"; \
-		apt-get update -q && DEBIAN_FRONTEND=noninteractive \
-			apt-get install -q -y --no-install-recommends $$missing; \
-	fi
+	@$(PKG_NEED) check-pkg $(PKG_HOST_DEBS)
+
+deb-deps:
+	@$(PKG_NEED) deb --build-dep $(TOP)
+
+rpm-deps:
+	@$(PKG_NEED) rpm $(RPM_BUILD_DEBS)
 
 # src/VERSION is the one source of the version; the files that must repeat
 # it are checked here, loudly, before anything is built.  Of the changelog's
 # version only the upstream part counts: the epoch, the Debian revision
 # (after the last '-') and a local suffix (from the first '+') are a
 # downstream's own, so 0.1.0-1, 0.1.0+deb12u1 and 0.1.0-1ubuntu1 are 0.1.0.
+# A missing dpkg-parsechangelog is said as such, not as a mismatch.
 pkg-version-check:
 	@command -v dpkg-parsechangelog >/dev/null 2>&1 || { \
-		echo "pkg-version-check: dpkg-parsechangelog not found: install dpkg-dev" \
-		     "(make pkg-deps)" >&2; exit 1; }; \
+		echo "make $(PKG_GOAL): dpkg-parsechangelog not found: apt-get install dpkg-dev" >&2; \
+		exit 1; }; \
 	v='$(PKG_VERSION)'; \
 	d=$$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' $(TOP)/dkms.conf); \
 	c=$$(dpkg-parsechangelog -l $(TOP)/debian/changelog -S Version) || exit 1; \
@@ -92,7 +98,8 @@ pkg-stage: pkg-version-check
 	mkdir -p $(PKG_STAGE)
 	tar -C $(TOP) $(PKG_EXCLUDES) -cf - $(PKG_TREE) | tar -C $(PKG_STAGE) -xf -
 
-deb: pkg-stage
+deb: PKG_GOAL = deb
+deb: deb-deps pkg-stage
 	rm -f $(PKG_OUT)/kds-dkms_*.deb $(PKG_OUT)/kds-utils_*.deb $(PKG_OUT)/libkds-dev_*.deb \
 		$(PKG_OUT)/kds_*.changes $(PKG_OUT)/kds_*.buildinfo
 	cd $(PKG_STAGE) && DEB_BUILD_OPTIONS="noddebs $$DEB_BUILD_OPTIONS" dpkg-buildpackage -b -us -uc
@@ -108,7 +115,8 @@ lintian:
 
 # rpmbuild runs with --nodeps: on Debian the build tools come from dpkg, and
 # rpm's database knows none of them.
-rpm: pkg-stage
+rpm: PKG_GOAL = rpm
+rpm: rpm-deps pkg-stage
 	rm -rf $(PKG_OUT)/rpmbuild
 	mkdir -p $(PKG_OUT)/rpmbuild/SOURCES
 	tar -C $(PKG_OUT)/stage -czf $(PKG_OUT)/rpmbuild/SOURCES/kds-$(PKG_VERSION).tar.gz \
@@ -132,3 +140,5 @@ demo: deb
 check-pkg: pkg-deps
 	KDS_CACHE=$(KDS_CACHE) PKG_OUT=$(PKG_OUT) E2E_RELEASES="$(E2E_RELEASES)" \
 		E2E_PARALLEL=$(E2E_PARALLEL) bash $(TOP)/tests/e2e/check-pkg.sh
+
+include $(TOP)/mk/repo.mk

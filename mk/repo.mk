@@ -1,0 +1,1 @@
+REPO_DEBS := apt-utils createrepo-c gnupg
