@@ -12,7 +12,13 @@
 #                        and give an interactive shell
 #   make bench           kdsctl bench in a VM (instruction counts under
 #                        -icount): writes bench/RESULTS.md and the plot
-#   make deb / make rpm  packages (see mk/packaging.mk)
+#   make deb / make rpm  packages (see mk/packaging.mk); as root they install
+#                        their build dependencies, as a user they say the
+#                        apt-get line to run
+#   make repo            the packages as a signed apt repository and an rpm
+#                        repository in build/pkg/repo, with the public key,
+#                        kds.sources and kds.repo (see mk/repo.mk); the key is
+#                        KDS_SIGNING_KEY=<id> or one made once in KDS_CACHE
 
 TOP := $(CURDIR)
 KVER ?= $(shell uname -r)

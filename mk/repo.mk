@@ -1,1 +1,28 @@
-REPO_DEBS := apt-utils createrepo-c gnupg
+# kds package repositories: included by mk/packaging.mk.
+#
+#   make repo   the .debs and .rpms as a signed apt repository and an rpm
+#               repository in $(REPO_OUT) (mk/repo.sh says what is where),
+#               with the public key and the kds.sources and kds.repo files
+#               users install from
+#
+# REPO_URL is where the directory will be served (default file://$(REPO_OUT)),
+# written into kds.sources and kds.repo.  The key is KDS_SIGNING_KEY (a key id
+# in your gpg keyring) or else one created once in $(REPO_GNUPGHOME).
+
+REPO_OUT	?= $(PKG_OUT)/repo
+REPO_SUITE	?= stable
+REPO_URL	?= file://$(REPO_OUT)
+REPO_GNUPGHOME	?= $(KDS_CACHE)/repo-signing-key
+KDS_SIGNING_KEY	?=
+REPO_DEBS	:= apt-utils createrepo-c gnupg
+
+.PHONY: repo repo-deps
+
+repo-deps:
+	@$(PKG_NEED) repo $(REPO_DEBS)
+
+repo: repo-deps deb rpm
+	@PKG_OUT='$(PKG_OUT)' PKG_VERSION='$(PKG_VERSION)' REPO_OUT='$(REPO_OUT)' \
+		REPO_SUITE='$(REPO_SUITE)' REPO_URL='$(REPO_URL)' \
+		REPO_GNUPGHOME='$(REPO_GNUPGHOME)' KDS_SIGNING_KEY='$(KDS_SIGNING_KEY)' \
+		bash $(TOP)/mk/repo.sh
