@@ -53,18 +53,19 @@ tarball=$KDS_CACHE/fresh-bookworm.tar
 want="$mirror $(suite_dates "$mirror" bookworm bookworm-updates | tr '\n' ' ')"
 if [ ! -f "$tarball" ] || [ "$(cat "$tarball.key" 2>/dev/null)" != "$want" ]; then
 	say "fresh install: making $tarball"
-	rm -f "$tarball.new"
+	rm -f "${tarball%.tar}.new.tar"
 	mmdebstrap --quiet --mode=root --variant=minbase --include=make,git \
-		--aptopt='Acquire::Check-Valid-Until "false"' bookworm "$tarball.new" \
+		--aptopt='Acquire::Check-Valid-Until "false"' bookworm "${tarball%.tar}.new.tar" \
 		"deb $mirror bookworm main" "deb $mirror bookworm-updates main" >>"$log" 2>&1 ||
 		{ echo "not ok - fresh install: mmdebstrap made a bookworm root"; exit 1; }
-	mv "$tarball.new" "$tarball"
+	mv "${tarball%.tar}.new.tar" "$tarball"
 	echo "$want" >"$tarball.key"
 fi
 
 root=$(mktemp -d /tmp/kds-fresh.XXXXXX)
 trap 'remove_tree "$root"' EXIT
-tar -C "$root" -xf "$tarball"
+tar -C "$root" -xf "$tarball" ||
+	{ echo "not ok - fresh install: the bookworm root unpacks"; exit 1; }
 cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
 echo 'APT::Get::Assume-Yes "true";' >"$root/etc/apt/apt.conf.d/90kds-yes"
 # What the clone is made from: this repository's HEAD, as a bare one.
@@ -79,8 +80,10 @@ in_root() {
 # As a user: make deb stops, non-zero, with the apt-get line.
 as_user() {
 	local out rc=0
-	in_root sh -c 'useradd -m kdsuser &&
-		su kdsuser -c "git clone -q /srv/kds.git ~/kds"' || return 1
+	# (cloned by root: git refuses a clone from a repository of another
+	# owner)
+	in_root sh -c 'useradd -m kdsuser && git clone -q /srv/kds.git /home/kdsuser/kds &&
+		chown -R kdsuser: /home/kdsuser/kds' || return 1
 	out=$(in_root su kdsuser -c 'cd ~/kds && make deb' 2>&1) || rc=$?
 	printf '%s\n' "$out"
 	[ "$rc" != 0 ] && printf '%s\n' "$out" | grep -q 'as root, run: apt-get build-dep '
@@ -99,7 +102,11 @@ check "README's commands (${cmds//$'\n'/; }) in a fresh clone with only make and
 check "kds-dkms and kds-utils are installed" \
 	in_root dpkg-query -W -f='${Package} ${Status}\n' kds-dkms kds-utils
 check "kdsctl runs" in_root kdsctl --version
-check "DKMS has the kds sources" in_root sh -c 'dkms status kds | grep -q "^kds/"'
+# apt installs dkms's Recommends, linux-headers-amd64 among them: DKMS
+# builds kds for that kernel.
+check "DKMS built and installed kds for the kernel whose headers apt installed" \
+	in_root sh -c 'dkms status kds; dkms status kds | grep -q ": installed" &&
+		ls /lib/modules/*/updates/dkms/kds.ko*'
 
 # Nothing missing now: make deb installs nothing and reads no package list.
 again() {
