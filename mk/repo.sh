@@ -5,7 +5,7 @@
 #   dists/SUITE/Release, InRelease, Release.gpg      signed by the key
 #   dists/SUITE/main/binary-ARCH/Packages, .gz       one per architecture
 #   pool/main/k/kds/*.deb
-#   rpm/*.rpm, rpm/repodata/ (repomd.xml.asc signed)  createrepo_c
+#   rpm/*.rpm (signed), rpm/repodata/ (createrepo_c; repomd.xml.asc)
 #   kds-archive-keyring.gpg, .asc                    the public key
 #   kds.sources (apt, deb822), kds.repo (dnf)        for REPO_URL
 # The pool and rpm/ keep the versions built into them before, so that the
@@ -31,6 +31,7 @@ name="kds repository signing key"
 # The key, by fingerprint, and gpg pointed at its keyring.
 if [ -n "${KDS_SIGNING_KEY-}" ]; then
 	gpg=(gpg --batch)
+	home=${GNUPGHOME:-$HOME/.gnupg}
 	key=$KDS_SIGNING_KEY
 	"${gpg[@]}" --list-secret-keys "$key" >/dev/null 2>&1 ||
 		die "KDS_SIGNING_KEY=$key: no secret key of that id in the keyring"
@@ -84,9 +85,12 @@ mv "$out/Release.new" "$out/dists/$suite/Release"
 "${sign[@]}" --clearsign -o "$out/dists/$suite/InRelease" "$out/dists/$suite/Release"
 "${sign[@]}" --armor --detach-sign -o "$out/dists/$suite/Release.gpg" "$out/dists/$suite/Release"
 
-# rpm: the binary packages and their repodata, whose repomd.xml is signed.
+# rpm: the binary packages, signed, and their repodata, whose repomd.xml
+# is signed too.  (Debian's rpm calls gpg gpg2.)
 mkdir -p "$out/rpm"
 cp -f "${rpms[@]}" "$out/rpm/"
+(cd "$out/rpm" && rpmsign --addsign --define "__gpg $(command -v gpg)" --define "_gpg_path $home" \
+	--define "_gpg_name $fpr" "${rpms[@]##*/}") </dev/null
 createrepo_c --quiet "$out/rpm"
 "${sign[@]}" --armor --detach-sign -o "$out/rpm/repodata/repomd.xml.asc" \
 	"$out/rpm/repodata/repomd.xml"
@@ -108,7 +112,7 @@ name=kds
 baseurl=$url/rpm
 enabled=1
 repo_gpgcheck=1
-gpgcheck=0
+gpgcheck=1
 gpgkey=$url/kds-archive-keyring.asc
 EOF
 

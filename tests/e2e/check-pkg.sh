@@ -8,6 +8,11 @@
 #     refused (deb-versions.sh);
 #   - a program builds and links with libkds-dev's and kds-devel's files
 #     (dev-link.sh);
+#   - make repo: the apt repository's InRelease and Release.gpg and the rpm
+#     repository's repomd.xml verify with the exported key;
+#   - with E2E_FRESH=1, the README's build-and-install commands in a fresh
+#     Debian 12 with only make and git (fresh-install.sh; about 6 minutes,
+#     so off by default);
 #   - the end-to-end test in a full Debian VM per release (run.sh);
 #   - with E2E_FOREIGN, apt install of the packages on i386 and arm64 and
 #     DKMS's modules booted there (foreign.sh; off for its time, see there).
@@ -18,6 +23,7 @@
 # VMs), E2E_PARALLEL (default 1: the releases' VMs run at the same time,
 # which is quicker on 2 cores than one after the other; 0: in turn),
 # E2E_FOREIGN ("i386 arm64" runs foreign.sh; default empty, see there),
+# E2E_FRESH (1 runs fresh-install.sh; default 0),
 # KDS_CACHE, PKG_OUT.
 set -uo pipefail
 here=$(dirname "$(readlink -f "$0")")
@@ -128,7 +134,40 @@ fi
 if [ "$deb_ok" = 1 ] && [ "$rpm_ok" = 1 ]; then
 	results_of < <(bash "$here/dev-link.sh" 2>"$logs/dev-link.log")
 fi
+# make repo, of the packages just built: what apt and dnf check verifies
+# with the key users are given.
+rpm_signed() {
+	local db rc=0
+	db=$(mktemp -d)
+	rpm --dbpath "$db" --import "$1/kds-archive-keyring.asc" &&
+		rpm --dbpath "$db" -Kv "$1"/rpm/*.rpm | tee /dev/stderr |
+		grep -q 'Signature, key ID' || rc=1
+	rm -rf "$db"
+	return "$rc"
+}
+repo_verifies() {
+	local r=$PKG_OUT/repo k=$PKG_OUT/repo/kds-archive-keyring.gpg
+	pkgmake repo REPO_BUILD= REPO_OUT="$r" &&
+		gpgv --keyring "$k" "$r/dists/stable/InRelease" &&
+		gpgv --keyring "$k" "$r/dists/stable/Release.gpg" "$r/dists/stable/Release" &&
+		gpgv --keyring "$k" "$r/rpm/repodata/repomd.xml.asc" "$r/rpm/repodata/repomd.xml" &&
+		rpm_signed "$r" &&
+		grep -qx 'Package: kds-dkms' "$r/dists/stable/main/binary-$(dpkg --print-architecture)/Packages" &&
+		grep -qx 'Package: kds-utils' "$r/dists/stable/main/binary-$(dpkg --print-architecture)/Packages"
+}
+if [ "$deb_ok" = 1 ] && [ "$rpm_ok" = 1 ]; then
+	step "repo: make repo's apt and rpm repositories verify with the exported key" repo_verifies
+fi
 echo "# packaging checks: $(($(date +%s) - t0)) s" >&2
+
+# The README's install from a clone on a fresh Debian 12, beside the VMs.
+fresh_pid=
+if [ "${E2E_FRESH:-0}" = 1 ]; then
+	( t1=$(date +%s)
+	  bash "$here/fresh-install.sh" 2>>"$logs/fresh-install.err"
+	  echo "# fresh install: $(($(date +%s) - t1)) s" >&2 ) >"$logs/fresh-install.out" &
+	fresh_pid=$!
+fi
 
 # The packages on other architectures (foreign.sh: a chroot of each,
 # through qemu-user), beside the VMs below.
@@ -193,6 +232,11 @@ for a in "${!foreign_pid[@]}"; do
 	wait "${foreign_pid[$a]}"
 	results_of <"$logs/foreign-$a.out"
 done
+
+if [ -n "$fresh_pid" ]; then
+	wait "$fresh_pid"
+	results_of <"$logs/fresh-install.out"
+fi
 
 echo "# check-pkg: $(($(date +%s) - t0)) s" >&2
 if [ "$skipped" -gt 0 ]; then
