@@ -3,7 +3,10 @@
 # that has only make and git: a git clone of this repository's HEAD, then
 # the lines the README marks (make deb, then the apt install of the .debs),
 # run as root; before that, the same make deb as a user, which must stop
-# and say the apt-get line to run.
+# and say the apt-get line to run.  Then make repo in the clone, and the
+# README's lines for a user of the repository, with REPO its file:// URL,
+# install the packages again by name (curl installed first: those lines
+# use it, and a minimal Debian has none).
 # Prints "ok - ..." / "not ok - ..." lines (check-pkg.sh numbers them);
 # exits 1 when one failed.
 #
@@ -38,13 +41,15 @@ check() {
 	fi
 }
 
-# The commands between the README's fresh-install marker and its end.
+# readme_commands MARK: the commands between the README's marker MARK
+# and its end.
 readme_commands() {
-	sed -n '/fresh-install.sh runs these/,/<!-- end -->/{s/^    //p}' "$top/README.md"
+	sed -n "/fresh-install.sh runs these $1/,/<!-- end -->/{s/^    //p}" "$top/README.md"
 }
-cmds=$(readme_commands)
-if [ -z "$cmds" ]; then
-	echo "not ok - fresh install: README.md marks the build-and-install commands"
+cmds=$(readme_commands 'in a fresh Debian 12 clone')
+repo_cmds=$(readme_commands "from make repo's file:// URL")
+if [ -z "$cmds" ] || [ -z "$repo_cmds" ]; then
+	echo "not ok - fresh install: README.md marks the build-and-install and the repository commands"
 	exit 1
 fi
 
@@ -116,6 +121,23 @@ again() {
 	! printf '%s\n' "$out" | grep -E '^(Get|Hit|Ign):|installing'
 }
 check "make deb again runs no apt-get" again
+
+repo=/root/kds/build/pkg/repo
+check "make repo in the clone (as root, with the tools it installs)" \
+	in_root sh -c "cd /root/kds && make repo REPO_URL=file://$repo"
+from_repo() {
+	in_root bash -c 'set -eux
+		sudo() { "$@"; }
+		apt-get purge kds-dkms kds-utils
+		apt-get install --no-install-recommends curl
+		REPO=file://'"$repo"'
+		'"$repo_cmds"'
+		test "$(dpkg-query -W -f="\${db:Status-Status} " kds-dkms kds-utils)" = "installed installed "
+		apt-cache madison kds-dkms kds-utils
+		test "$(apt-cache madison kds-dkms kds-utils | grep -c "file:'"$repo"' ")" = 2'
+}
+check "README's lines install kds-dkms and kds-utils by name from make repo's signed repository" \
+	from_repo
 
 say "fresh install: $(($(date +%s) - t0)) s (log: $log)"
 exit "$failed"
