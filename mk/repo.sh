@@ -15,7 +15,8 @@
 # this script creates once in REPO_GNUPGHOME ("kds repository signing key",
 # no passphrase), kept there for the next versions.
 #
-# Environment (set by mk/repo.mk): PKG_OUT, PKG_VERSION, REPO_OUT,
+# Environment (set by mk/repo.mk): PKG_OUT, PKG_VERSION, PKG_DEB_VERSION,
+# REPO_OUT,
 # REPO_SUITE, REPO_URL, REPO_GNUPGHOME, KDS_SIGNING_KEY.
 set -euo pipefail
 
@@ -23,6 +24,7 @@ say() { printf '%s\n' "$*" >&2; }
 die() { say "make repo: $*"; exit 1; }
 
 version=$PKG_VERSION
+deb_version=${PKG_DEB_VERSION:-$PKG_VERSION}
 out=$REPO_OUT
 suite=$REPO_SUITE
 url=${REPO_URL:-file://$out}
@@ -52,12 +54,12 @@ fpr=$("${gpg[@]}" --with-colons --list-secret-keys "$key" | awk -F: '$1 == "fpr"
 sign=("${gpg[@]}" --yes --local-user "$fpr" --digest-algo SHA512)
 
 shopt -s nullglob
-debs=("$PKG_OUT"/*_"$version"_*.deb)
+debs=("$PKG_OUT"/*_"$deb_version"_*.deb)
 rpms=()
 for f in "$PKG_OUT"/*-"$version"-*.rpm; do
 	case "$f" in *.src.rpm) ;; *) rpms+=("$f") ;; esac
 done
-[ "${#debs[@]}" -gt 0 ] || die "no .deb of version $version in $PKG_OUT: run 'make deb' first"
+[ "${#debs[@]}" -gt 0 ] || die "no .deb of version $deb_version in $PKG_OUT: run 'make deb' first"
 [ "${#rpms[@]}" -gt 0 ] || die "no .rpm of version $version in $PKG_OUT: run 'make rpm' first"
 
 # apt: the pool, one Packages per architecture (with the arch-all

@@ -46,8 +46,8 @@ check() {
 readme_commands() {
 	sed -n "/fresh-install.sh runs these $1/,/<!-- end -->/{s/^    //p}" "$top/README.md"
 }
-cmds=$(readme_commands 'in a fresh Debian 12 clone')
-repo_cmds=$(readme_commands "from make repo's file:// URL")
+cmds=$(readme_commands 'in a fresh Debian 12 clone') || cmds=
+repo_cmds=$(readme_commands "with REPO at make repo's output") || repo_cmds=
 if [ -z "$cmds" ] || [ -z "$repo_cmds" ]; then
 	echo "not ok - fresh install: README.md marks the build-and-install and the repository commands"
 	exit 1
