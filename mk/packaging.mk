@@ -23,8 +23,10 @@ KDS_CACHE	?= /var/cache/kds-test
 PKG_OUT		?= $(TOP)/build/pkg
 PKG_VERSION	:= $(shell cat $(TOP)/src/VERSION 2>/dev/null)
 # The changelog's version as in the .deb's name (a downstream revision
-# such as 0.1.0-1 or 0.1.0+deb12u1 included, the epoch left out).
-PKG_DEB_VERSION	:= $(shell dpkg-parsechangelog -l $(TOP)/debian/changelog -S Version \
+# such as 0.1.0-1 or 0.1.0+deb12u1 included, the epoch left out).  Read
+# when used, not when make starts: on a fresh machine dpkg-parsechangelog
+# is there only once make deb has installed dpkg-dev.
+PKG_DEB_VERSION	= $(shell dpkg-parsechangelog -l $(TOP)/debian/changelog -S Version \
 		     2>/dev/null | sed 's/^[0-9]*://')
 PKG_STAGE	:= $(PKG_OUT)/stage/kds-$(PKG_VERSION)
 DEB_ARCH	:= $(shell dpkg --print-architecture 2>/dev/null)
@@ -32,7 +34,7 @@ RPM_ARCH	:= $(shell uname -m)
 E2E_RELEASES	?= bookworm trixie
 E2E_PARALLEL	?= 1
 
-PKG_DEBS	:= $(PKG_OUT)/kds-dkms_$(PKG_DEB_VERSION)_all.deb \
+PKG_DEBS	= $(PKG_OUT)/kds-dkms_$(PKG_DEB_VERSION)_all.deb \
 		   $(PKG_OUT)/kds-utils_$(PKG_DEB_VERSION)_$(DEB_ARCH).deb \
 		   $(PKG_OUT)/libkds-dev_$(PKG_DEB_VERSION)_$(DEB_ARCH).deb
 PKG_RPMS	:= $(PKG_OUT)/kds-dkms-$(PKG_VERSION)-1.noarch.rpm \
