@@ -11,7 +11,7 @@
 #   - make repo: the apt repository's InRelease and Release.gpg and the rpm
 #     repository's repomd.xml verify with the exported key;
 #   - with E2E_FRESH=1, the README's build-and-install commands in a fresh
-#     Debian 12 with only make and git (fresh-install.sh; about 6 minutes,
+#     Debian 12 with only make and git (fresh-install.sh; about 10 minutes,
 #     so off by default);
 #   - the end-to-end test in a full Debian VM per release (run.sh);
 #   - with E2E_FOREIGN, apt install of the packages on i386 and arm64 and
