@@ -19,6 +19,9 @@
 # $(KDS_CACHE)/e2e.
 
 TOP		?= $(CURDIR)
+# This file's directory, which holds need.sh and repo.mk: TOP may be
+# another tree (rpm-scriptlets.sh builds a copy of the stage tree).
+PKG_MK		:= $(abspath $(dir $(lastword $(MAKEFILE_LIST))))/
 KDS_CACHE	?= /var/cache/kds-test
 PKG_OUT		?= $(TOP)/build/pkg
 PKG_VERSION	:= $(shell cat $(TOP)/src/VERSION 2>/dev/null)
@@ -56,8 +59,9 @@ PKG_EXCLUDES	:= --exclude-vcs --exclude='*.o' --exclude='*.ko' --exclude='*.ko.*
 # those, what make check-pkg runs.
 RPM_BUILD_DEBS	:= rpm dpkg-dev gcc make libc6-dev
 PKG_HOST_DEBS	= dpkg-dev debhelper dh-dkms fakeroot lintian rpm rpmlint mmdebstrap \
-		   qemu-system-x86 qemu-system-arm qemu-user-static e2fsprogs gcc make libc6-dev $(REPO_DEBS)
-PKG_NEED	:= bash $(TOP)/mk/need.sh
+		   qemu-system-x86 qemu-system-arm qemu-user-static e2fsprogs gcc make libc6-dev \
+		   $(REPO_DEBS)
+PKG_NEED	:= bash $(PKG_MK)need.sh
 PKG_GOAL	= pkg-version-check
 
 .PHONY: deb rpm lintian rpmlint demo check-pkg pkg-deps deb-deps rpm-deps pkg-version-check \
@@ -143,4 +147,4 @@ check-pkg: pkg-deps
 	KDS_CACHE=$(KDS_CACHE) PKG_OUT=$(PKG_OUT) E2E_RELEASES="$(E2E_RELEASES)" \
 		E2E_PARALLEL=$(E2E_PARALLEL) bash $(TOP)/tests/e2e/check-pkg.sh
 
-include $(TOP)/mk/repo.mk
+include $(PKG_MK)repo.mk
