@@ -423,10 +423,12 @@ TEST_F(batch, op_array_that_faults_is_efault_and_changes_nothing)
 }
 
 /*
- * An array that ends in an unmapped page: the operations before the fault
- * run, and done counts them.
+ * An array of @count ops whose first @nr end where an unmapped page begins:
+ * those @nr run and done counts them (the kernel reads the array a few ops
+ * at a time: a fault inside a later chunk must stop at the same op).
  */
-TEST_F(batch, array_that_faults_part_way_runs_the_ops_before_and_counts_them)
+static void array_faults_after(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(batch) *self, int nr, __u32 count)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	struct kds_batch_op *ops;
@@ -438,46 +440,27 @@ TEST_F(batch, array_that_faults_part_way_runs_the_ops_before_and_counts_them)
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ(0, munmap(p + page, page));
-	ops = (struct kds_batch_op *)(p + page) - 3;
-	for (i = 0; i < 3; i++)
+	ops = (struct kds_batch_op *)(p + page) - nr;
+	for (i = 0; i < nr; i++)
 		op_put(&ops[i], 10 + i, "ran");
-	EXPECT_EQ(-EFAULT, do_batch(self->fd, ops, 5, 0, &done));
-	EXPECT_EQ(3U, done);
-	for (i = 0; i < 3; i++) {
+	EXPECT_EQ(-EFAULT, do_batch(self->fd, ops, count, 0, &done));
+	EXPECT_EQ((__u32)nr, done);
+	for (i = 0; i < nr; i++) {
 		EXPECT_EQ(0, ops[i].result);
 		EXPECT_EQ(0, kds_holds(self->fd, 10 + i, "ran"));
 	}
-	EXPECT_EQ(3, kds_nr_entries(self->fd));
+	EXPECT_EQ(nr, kds_nr_entries(self->fd));
 	munmap(p, page);
 }
 
-/*
- * The same with the fault further on: eleven ops before it, twenty asked
- * for (the kernel reads the array a few ops at a time).
- */
+TEST_F(batch, array_that_faults_part_way_runs_the_ops_before_and_counts_them)
+{
+	array_faults_after(_metadata, self, 3, 5);
+}
+
 TEST_F(batch, array_that_faults_after_eleven_ops_runs_eleven)
 {
-	long page = sysconf(_SC_PAGESIZE);
-	struct kds_batch_op *ops;
-	char *p;
-	__u32 done = 0;
-	int i;
-
-	p = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, munmap(p + page, page));
-	ops = (struct kds_batch_op *)(p + page) - 11;
-	for (i = 0; i < 11; i++)
-		op_put(&ops[i], 100 + i, "ran");
-	EXPECT_EQ(-EFAULT, do_batch(self->fd, ops, 20, 0, &done));
-	EXPECT_EQ(11U, done);
-	for (i = 0; i < 11; i++) {
-		EXPECT_EQ(0, ops[i].result);
-		EXPECT_EQ(0, kds_holds(self->fd, 100 + i, "ran"));
-	}
-	EXPECT_EQ(11, kds_nr_entries(self->fd));
-	munmap(p, page);
+	array_faults_after(_metadata, self, 11, 20);
 }
 
 /* A newer caller's larger op: a zero tail runs, a non-zero tail is E2BIG. */
