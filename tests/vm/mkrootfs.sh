@@ -28,7 +28,8 @@ esac
 # and linux-kbuild) the mirror serves: a mirror may list a point release
 # before it has that architecture's files (trixie's 6.12.117 of s390x and
 # ppc64el answered 404 while 6.12.107 was there). Prints "<abi> <kbuild
-# package>" and says on stderr which version was taken and why.
+# package>", writes the pool paths of its image, headers and -common to
+# $dir.new.debs, and says on stderr which version was taken and why.
 served_kernel() {
 	local tmp s v p f code why="" got=""
 	tmp=$(mktemp -d)
@@ -52,6 +53,7 @@ served_kernel() {
 		done < <(grep -m1 "^linux-headers-$v-$flavour " "$tmp/index" | sed 's/.* Depends: //' |
 			grep -oE 'linux-(headers|kbuild)-[^ ,]+')
 		got=$v
+		: >"$dir.new.debs"
 		for p in "${need[@]}"; do
 			f=$(awk -v p="$p" '$1 == p { print $2 }' "$tmp/index" | sort -V | tail -n 1)
 			code="not in the index"
@@ -61,10 +63,11 @@ served_kernel() {
 				got=""
 				break
 			fi
+			case "$p" in linux-kbuild-*) ;; *) echo "$f" >>"$dir.new.debs" ;; esac
 		done
 		if [ -n "$got" ]; then
 			say "kds-test: line $line: kernel $v${why:+ (newer ones not served: $why)}"
-			echo "kernel $v of the mirror${why:+ (newer not served: $why)}" >"$dir.new.why"
+			printf "kernel %s%s" "$v" "${why:+ (newer not served: $why)}" >"$dir.new.why"
 			echo "$v $kb"
 			break
 		fi
@@ -84,19 +87,43 @@ if [ -f "$stamp" ]; then
 	[ "$(cat "$stamp")" = "$want" ] && exit 0
 	case "$dates" in *unreachable*) exit 0 ;; esac
 fi
-rm -rf --one-file-system "$dir.new" "$dir.new.why"
+rm -rf --one-file-system "$dir.new" "$dir.new.why" "$dir.new.debs" "$dir.new.user"
 mkdir -p "$KDS_CACHE"
-read -r abi kbuild < <(served_kernel) || die "line $line: no kernel to unpack"
-pkgs="linux-headers-$abi-$flavour"
-line_boots "$line" && pkgs="busybox-static,kmod,linux-image-$abi-$flavour,$pkgs"
-sources=()
-for s in $suites; do
-	sources+=("deb $mirror $s main")
-done
-say "kds-test: unpacking the $arch root of line $line ($pkgs)"
-mmdebstrap --quiet --mode=root --variant=extract --architectures="$arch" \
-	--include="$pkgs" --aptopt='Acquire::Check-Valid-Until "false"' \
-	"$rel" "$dir.new" "${sources[@]}"
+read -r _ kbuild < <(served_kernel) || die "line $line: no kernel to unpack"
+# The kernel's packages, unpacked from the pool without their
+# dependencies (a root of libraries is not needed to build against the
+# headers, and the newest libc6 of s390x answered 404 too).
+mkdir -p "$dir.new"
+while read -r f; do
+	say "kds-test: unpacking ${f##*/}"
+	/usr/lib/apt/apt-helper -q download-file "$mirror/$f" "$dir.new/.pkg.deb" >/dev/null 2>&1 ||
+		die "line $line: cannot download $f"
+	dpkg-deb -x "$dir.new/.pkg.deb" "$dir.new"
+	rm -f "$dir.new/.pkg.deb"
+done <"$dir.new.debs"
+rm -f "$dir.new.debs"
+# For a line that boots: busybox-static and kmod with its libraries, of
+# the line's release, else of bookworm (the amd64 lines run bookworm's
+# kmod on every kernel too) when the mirror lacks some of the release's.
+if line_boots "$line"; then
+	for r in "$rel" bookworm; do
+		sources=()
+		for s in $suites; do
+			sources+=("deb $mirror ${s/#$rel/$r} main")
+		done
+		say "kds-test: unpacking $r's busybox-static and kmod for $arch"
+		if mmdebstrap --quiet --mode=root --variant=extract --architectures="$arch" \
+			--include=busybox-static,kmod --aptopt='Acquire::Check-Valid-Until "false"' \
+			"$r" "$dir.new.user" "${sources[@]}"; then
+			cp -a "$dir.new.user/." "$dir.new/"
+			printf ", busybox and kmod of %s" "$r" >>"$dir.new.why"
+			break
+		fi
+		rm -rf --one-file-system "$dir.new.user"
+		[ "$r" = bookworm ] && die "line $line: no busybox-static and kmod of $arch the mirror serves"
+	done
+	rm -rf --one-file-system "$dir.new.user"
+fi
 # The headers' scripts are the host's linux-kbuild of their version,
 # which the build chroot may not have (its kernel may be newer): it is
 # unpacked beside, in host-kbuild/, and check.sh copies it in.
@@ -106,7 +133,8 @@ if [ -n "$kbuild" ]; then
 		awk -v p="$kbuild" '/^Package: /{ q = $2 } /^Filename: /{ if (q == p) print $2 }' | sort -V | tail -n 1)
 	rm -f "$dir.new/.index.xz"
 	[ -n "$f" ] || die "line $line: no $kbuild for $(dpkg --print-architecture) in $rel"
-	/usr/lib/apt/apt-helper -q download-file "$mirror/$f" "$dir.new/.kbuild.deb" >/dev/null
+	/usr/lib/apt/apt-helper -q download-file "$mirror/$f" "$dir.new/.kbuild.deb" >/dev/null 2>&1 ||
+		die "line $line: cannot download $f"
 	dpkg-deb -x "$dir.new/.kbuild.deb" "$dir.new/host-kbuild"
 	rm -f "$dir.new/.kbuild.deb"
 fi
