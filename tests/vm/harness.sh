@@ -139,7 +139,7 @@ arch_field() {
 	arm64) row='aarch64-linux-gnu-gcc|ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-|aarch64|aarch64-linux-gnu-objdump|qemu-system-aarch64|max|trixie' ;;
 	armhf) row='arm-linux-gnueabihf-gcc|ARCH=arm CROSS_COMPILE=arm-linux-gnueabihf-|arm|arm-linux-gnueabihf-objdump|-|-|trixie' ;;
 	riscv64) row='riscv64-linux-gnu-gcc|ARCH=riscv CROSS_COMPILE=riscv64-linux-gnu-|riscv64|riscv64-linux-gnu-objdump|-|-|trixie' ;;
-	ppc64el) row='powerpc64le-linux-gnu-gcc|ARCH=powerpc CROSS_COMPILE=powerpc64le-linux-gnu-|powerpc64|powerpc64le-linux-gnu-objdump|-|-|trixie' ;;
+	ppc64el) row='powerpc64le-linux-gnu-gcc|ARCH=powerpc CROSS_COMPILE=powerpc64le-linux-gnu-|ppc64le|powerpc64le-linux-gnu-objdump|-|-|trixie' ;;
 	s390x) row='s390x-linux-gnu-gcc|ARCH=s390 CROSS_COMPILE=s390x-linux-gnu-|s390x|s390x-linux-gnu-objdump|qemu-system-s390x|max|trixie' ;;
 	*) row='gcc||x86_64|objdump|qemu-system-x86_64|max|bookworm' ;;
 	esac
