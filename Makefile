@@ -8,6 +8,8 @@
 #   make check-debug     the debug kernel alone (KASAN, lockdep, kmemleak, fault
 #                        injection, KUnit; built and cached on first use):
 #                        docs/RELIABILITY.md
+#   make check-arch      the s390x line booted and tested (big-endian; over 10
+#                        minutes under TCG, so make check only builds it)
 #   make vm-shell KERNEL=6.1   boot one kernel line with the modules loaded
 #                        and give an interactive shell
 #   make bench           kdsctl bench in a VM (instruction counts under
@@ -25,7 +27,7 @@ KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
 KDS_CACHE ?= /var/cache/kds-test
 
-.PHONY: all modules tools check check-debug bench vm-shell clean
+.PHONY: all modules tools check check-arch check-debug bench vm-shell clean
 
 all: modules
 
@@ -37,6 +39,12 @@ tools:
 
 check:
 	bash tests/vm/check.sh
+
+# The lines of other architectures too slow under TCG for make check.
+KDS_ARCH_LINES ?= s390x
+
+check-arch:
+	KERNELS="$${KERNELS:-$(KDS_ARCH_LINES)}" KDS_ARCH_BOOT=1 KDS_E2E=0 bash tests/vm/check.sh
 
 # The debug kernel's run is long (10^6 fuzzed calls per backend, 60 s of
 # stress, 200 load cycles under KASAN and lockdep): it is split over

@@ -208,6 +208,14 @@ run_line() {
 		for h in "$fr/usr/src/linux-headers-"*; do
 			[ -d "$c/usr/src/${h##*/}" ] || cp -a "$h" "$c/usr/src/"
 		done
+		# The host's linux-kbuild of the headers' version, when the
+		# chroot's kernel is another (mkrootfs.sh unpacks it beside).
+		for h in "$fr/host-kbuild/usr/lib/linux-kbuild-"*; do
+			if [ -d "$h" ] && [ ! -d "$c/usr/lib/${h##*/}" ]; then
+				cp -a "$h" "$c/usr/lib/"
+			fi
+		done
+		[ ! -f "$fr/.kds-kernel" ] || note "$line: $(cat "$fr/.kds-kernel")"
 		kdir=/usr/src/linux-headers-$kver
 		image=$fr/boot/vmlinuz-$kver
 		moddir=/lib/modules/$kver

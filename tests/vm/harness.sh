@@ -32,6 +32,8 @@ ensure_host_tools() {
 	local need=()
 	command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
 	command -v qemu-system-aarch64 >/dev/null || need+=(qemu-system-arm)
+	command -v qemu-system-s390x >/dev/null || need+=(qemu-system-misc)
+	command -v curl >/dev/null || need+=(curl)
 	command -v readelf >/dev/null || need+=(binutils)
 	command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
 	command -v cpio >/dev/null || need+=(cpio)
@@ -137,6 +139,8 @@ arch_field() {
 	arm64) row='aarch64-linux-gnu-gcc|ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-|aarch64|aarch64-linux-gnu-objdump|qemu-system-aarch64|max|trixie' ;;
 	armhf) row='arm-linux-gnueabihf-gcc|ARCH=arm CROSS_COMPILE=arm-linux-gnueabihf-|arm|arm-linux-gnueabihf-objdump|-|-|trixie' ;;
 	riscv64) row='riscv64-linux-gnu-gcc|ARCH=riscv CROSS_COMPILE=riscv64-linux-gnu-|riscv64|riscv64-linux-gnu-objdump|-|-|trixie' ;;
+	ppc64el) row='powerpc64le-linux-gnu-gcc|ARCH=powerpc CROSS_COMPILE=powerpc64le-linux-gnu-|ppc64le|powerpc64le-linux-gnu-objdump|-|-|trixie' ;;
+	s390x) row='s390x-linux-gnu-gcc|ARCH=s390 CROSS_COMPILE=s390x-linux-gnu-|s390x|s390x-linux-gnu-objdump|qemu-system-s390x|max|trixie' ;;
 	*) row='gcc||x86_64|objdump|qemu-system-x86_64|max|bookworm' ;;
 	esac
 	echo "$row" | cut -d '|' -f "$2"
@@ -382,6 +386,15 @@ boot() {
 		append="console=ttyAMA0 panic=-1 loglevel=5${guest_append:+ $guest_append}"
 		machine=(-M virt)
 		serial=(-serial "file:$d/console.log" -device virtio-serial-pci
+			-chardev "file,id=results,path=$d/results.log"
+			-device virtconsole,chardev=results)
+	elif [ "$arch" = s390x ]; then
+		# The SCLP's VT220 console (ttysclp0) for the console; the
+		# results through a virtio console on the channel subsystem
+		# (hvc0), as on arm64.
+		append="console=ttysclp0 panic=-1 loglevel=5${guest_append:+ $guest_append}"
+		machine=(-M s390-ccw-virtio)
+		serial=(-serial "file:$d/console.log" -device virtio-serial-ccw
 			-chardev "file,id=results,path=$d/results.log"
 			-device virtconsole,chardev=results)
 	fi

@@ -19,9 +19,9 @@ esac
 pkgs="build-essential,kmod,cpio,busybox-static,linux-image-amd64,linux-headers-amd64,sparse,perl,ca-certificates"
 # bookworm also builds the user space of the i386 line (gcc -m32).
 [ "$rel" = bookworm ] && pkgs="$pkgs,linux-source-6.1,xz-utils,gcc-multilib"
-# trixie also builds the modules and user space of the arm64, armhf and
-# riscv64 lines.
-[ "$rel" = trixie ] && pkgs="$pkgs,gcc-aarch64-linux-gnu,libc6-dev-arm64-cross,gcc-arm-linux-gnueabihf,libc6-dev-armhf-cross,gcc-riscv64-linux-gnu,libc6-dev-riscv64-cross"
+# trixie also builds the modules and user space of the arm64, armhf,
+# riscv64, ppc64el and s390x lines.
+[ "$rel" = trixie ] && pkgs="$pkgs,gcc-aarch64-linux-gnu,libc6-dev-arm64-cross,gcc-arm-linux-gnueabihf,libc6-dev-armhf-cross,gcc-riscv64-linux-gnu,libc6-dev-riscv64-cross,gcc-powerpc64le-linux-gnu,libc6-dev-ppc64el-cross,gcc-s390x-linux-gnu,libc6-dev-s390x-cross"
 
 dir="$KDS_CACHE/chroot-$rel"
 stamp="$dir/.kds-stamp"
