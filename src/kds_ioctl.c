@@ -268,7 +268,7 @@ static int kds_ioc_del(struct kds_ucmd *ucmd)
  * Read the next operations of a batch into @ops: up to KDS_BATCH_CHUNK of
  * our size with one copy_from_user(), else one with copy_struct_from_user()
  * (an op_size larger than ours needs a zero tail: *@err is then -E2BIG for
- * that op alone).  Return: how many were read whole, or -EFAULT for none.
+ * that op alone).  Return: how many were read, or -EFAULT for none.
  */
 static int kds_batch_fetch(struct kds_batch_op *ops, const u8 __user *uops,
 			   u32 op_size, u32 want, int *err)
@@ -282,8 +282,15 @@ static int kds_batch_fetch(struct kds_batch_op *ops, const u8 __user *uops,
 	}
 	want = min_t(u32, want, KDS_BATCH_CHUNK);
 	left = copy_from_user(ops, uops, want * sizeof(*ops));
-	want -= DIV_ROUND_UP(left, sizeof(*ops));
-	return want ? want : -EFAULT;
+	if (!left)
+		return want;
+	/*
+	 * Short of a fault: some architectures (arm64) stop copying well
+	 * before the faulting byte, so what was copied does not tell which
+	 * ops are whole.  Read the first op alone: the ops up to the fault
+	 * are then read one at a time.
+	 */
+	return copy_from_user(ops, uops, sizeof(*ops)) ? -EFAULT : 1;
 }
 
 /*
