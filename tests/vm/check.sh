@@ -6,9 +6,10 @@
 # 1024 bytes, KDS_STACK_MAX), boot the line's own vmlinuz under
 # QEMU (TCG) with an initramfs holding the modules and the test programs,
 # run the tests there and check the guest's kernel log. Once: checkpatch
-# --strict on the kernel sources. Then the package end-to-end test
-# (tests/e2e, make check-pkg; KDS_E2E=0 skips it). Prints a table and a last line
-# "N passed, N failed"; exits non-zero on any failure.
+# --strict on the kernel sources. Beside all that, from the start, the
+# package end-to-end test (tests/e2e, make check-pkg; KDS_E2E=0 skips
+# it). Prints a table and a last line "N passed, N failed"; exits non-zero
+# on any failure.
 #
 # Environment:
 #   KERNELS="6.1 7.3"  kernel lines to run (default: all, see lib.sh)
@@ -289,20 +290,40 @@ boot_parts() {
 	done
 }
 
-e2e() {
-	local log=$out/e2e.log last p f s=0 t
+# The package end-to-end test (make check-pkg) needs none of the kernel
+# lines' work: it runs beside them, from the start. Its VMs and the
+# lines' VM share the 2 cores, which one line's VM at a time leaves half
+# idle. It runs in a session of its own, so that a run that stops early
+# takes the e2e's VMs with it.
+e2e_log=""
+e2e_pid=""
+e2e_kill() {
+	[ -z "$e2e_pid" ] || kill -TERM -- "-$e2e_pid" 2>/dev/null || true
+}
+e2e_start() {
 	if [ "${KDS_E2E:-1}" != 1 ]; then
 		row[e2e]="not run (KDS_E2E=0)"
 		return 0
 	fi
 	[ -f "$top/mk/packaging.mk" ] || return 0
-	note "package end-to-end test (make check-pkg; log in $log)"
-	t=$(date +%s)
-	make -C "$top" --no-print-directory check-pkg >"$log" 2>&1 || true
-	t=$(($(date +%s) - t))
-	last=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1 || true)
+	e2e_log=$out/e2e.log
+	note "package end-to-end test, beside the kernel lines (make check-pkg; log in $e2e_log)"
+	e2e_t0=$(date +%s)
+	setsid make -C "$top" --no-print-directory check-pkg >"$e2e_log" 2>&1 &
+	e2e_pid=$!
+	trap e2e_kill EXIT
+}
+
+e2e_end() {
+	local last p f s=0 t
+	[ -n "$e2e_pid" ] || return 0
+	note "package end-to-end test: waiting for it to end"
+	wait "$e2e_pid" || true
+	e2e_pid=""
+	t=$(($(date +%s) - e2e_t0))
+	last=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$e2e_log" | tail -n 1 || true)
 	if [ -z "$last" ]; then
-		fail "package end-to-end test: no summary (see $log)"
+		fail "package end-to-end test: no summary (see $e2e_log)"
 		row[e2e]="FAIL: no summary (${t} s)"
 		return 0
 	fi
@@ -315,8 +336,8 @@ e2e() {
 	nskip=$((nskip + s))
 	row[e2e]="$p/$f (ok/fail), ${t} s"
 	[ "$s" = 0 ] || row[e2e]="$p/$f (ok/fail, skip $s), ${t} s"
-	{ grep -E '^not ok' "$log" || true; } | while IFS= read -r l; do note "FAIL: e2e: $l"; done
-	[ "$f" = 0 ] || failures+=("package end-to-end test: $f failed (see $log)")
+	{ grep -E '^not ok' "$e2e_log" || true; } | while IFS= read -r l; do note "FAIL: e2e: $l"; done
+	[ "$f" = 0 ] || failures+=("package end-to-end test: $f failed (see $e2e_log)")
 }
 
 summary() {
@@ -358,6 +379,7 @@ main() {
 	for line in $lines; do line_chroot "$line" >/dev/null; done
 	mkdir -p "$out" "$KDS_CACHE"
 	ensure_host_tools
+	e2e_start
 	# bookworm is always needed: user space, checkpatch, kselftest harness.
 	local rels="bookworm"
 	for line in $lines; do
@@ -417,7 +439,7 @@ main() {
 		run_line "$line"
 	done
 	lines="$lines$part_lines"
-	e2e
+	e2e_end
 	# This run's staging directories in the chroots.
 	for rel in $rels; do
 		rm -rf --one-file-system "${KDS_CACHE:?}/chroot-$rel/build/${KDS_RUN:?}"
