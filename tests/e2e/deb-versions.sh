@@ -12,26 +12,13 @@
 # Environment: PKG_OUT (its stage directory, from `make deb` or `make rpm`).
 set -uo pipefail
 here=$(dirname "$(readlink -f "$0")")
-top=$(readlink -f "$here/../..")
-# shellcheck source=tests/vm/lib.sh
-. "$here/../vm/lib.sh"
-PKG_OUT=${PKG_OUT:-$top/build/pkg}
-version=$(cat "$top/src/VERSION")
+check_prefix="deb versions"
+# shellcheck source=tests/e2e/lib.sh
+. "$here/lib.sh"
 stage="$PKG_OUT/stage/kds-$version"
 work="$PKG_OUT/deb-versions"
 arch=$(dpkg --print-architecture)
 upstream_next=0.0.9
-
-# check NAME COMMAND...: one result line; output on stderr.
-check() {
-	local name=$1
-	shift
-	if "$@" >&2; then
-		echo "ok - deb versions: $name"
-	else
-		echo "not ok - deb versions: $name"
-	fi
-}
 
 # tree DEB_VERSION: the stage tree with DEB_VERSION in its changelog.
 tree() {

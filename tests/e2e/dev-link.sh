@@ -9,25 +9,13 @@
 # Environment: PKG_OUT (the .deb and .rpm files, of src/VERSION).
 set -uo pipefail
 here=$(dirname "$(readlink -f "$0")")
-top=$(readlink -f "$here/../..")
-# shellcheck source=tests/vm/lib.sh
-. "$here/../vm/lib.sh"
-PKG_OUT=${PKG_OUT:-$top/build/pkg}
-version=$(cat "$top/src/VERSION")
+check_prefix="dev packages"
+# shellcheck source=tests/e2e/lib.sh
+. "$here/lib.sh"
 work="$PKG_OUT/dev-link"
 arch=$(dpkg --print-architecture)
 triplet=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 rpm_arch=$(uname -m)
-
-check() {
-	local name=$1
-	shift
-	if "$@" >&2; then
-		echo "ok - dev packages: $name"
-	else
-		echo "not ok - dev packages: $name"
-	fi
-}
 
 # has ROOT FILE...: each FILE is in ROOT.
 has() {

@@ -18,11 +18,8 @@
 # far over what make check can add.
 set -uo pipefail
 here=$(dirname "$(readlink -f "$0")")
-top=$(readlink -f "$here/../..")
-# shellcheck source=tests/vm/lib.sh
-. "$here/../vm/lib.sh"
-PKG_OUT=${PKG_OUT:-$top/build/pkg}
-version=$(cat "$top/src/VERSION")
+# shellcheck source=tests/e2e/lib.sh
+. "$here/lib.sh"
 # The .debs are named with the changelog's version (a downstream
 # revision included, the epoch left out), as make deb's are.
 debver=$(dpkg-parsechangelog -l "$top/debian/changelog" -S Version | sed 's/^[0-9]*://')
@@ -98,32 +95,16 @@ make_base() {
 	mirror=$(debian_mirror)
 	dates=$(suite_dates "$mirror" "$rel" "$rel-updates")
 	want="$(echo "$pkgs ${mmopts[*]}" | sha256sum | cut -c1-16) $(echo "$dates" | sha256sum | cut -c1-16)"
+	# A mirror that does not say when its suites changed: the chroot
+	# there is kept.
 	if [ -f "$base/.kds-stamp" ]; then
-		[ "$(cat "$base/.kds-stamp")" = "$want" ] && return 0
 		case "$dates" in *unreachable*) return 0 ;; esac
 	fi
 	for s in "$rel" "$rel-updates"; do
 		sources+=("deb $mirror $s main")
 	done
-	remove_tree "$base.new"
-	mkdir -p "$KDS_CACHE/e2e"
-	say "kds-e2e: building the $arch chroot ($rel, through qemu-user)"
-	mmdebstrap --quiet --mode=root --variant=apt --architectures="$arch" \
-		--include="$pkgs" --skip=cleanup/apt/lists "${mmopts[@]}" \
-		--aptopt='Acquire::Check-Valid-Until "false"' \
-		"$rel" "$base.new" "${sources[@]}" || {
-		remove_tree "$base.new"
-		return 1
-	}
-	echo "$want" >"$base.new/.kds-stamp"
-	remove_tree "$base"
-	mv "$base.new" "$base"
-}
-
-in_root() {
-	unshare --mount --pid --fork --mount-proc="$root/proc" \
-		chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-		LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
+	cached_root "$base" "$want" --architectures="$arch" --include="$pkgs" \
+		--skip=cleanup/apt/lists "${mmopts[@]}" "$rel" "${sources[@]}"
 }
 
 # The line's kernel boots with the modules DKMS built: it loads kds and

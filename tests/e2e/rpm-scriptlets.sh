@@ -15,54 +15,19 @@
 # tree, from which the next version is built).
 set -uo pipefail
 here=$(dirname "$(readlink -f "$0")")
-top=$(readlink -f "$here/../..")
-# shellcheck source=tests/vm/lib.sh
-. "$here/../vm/lib.sh"
-PKG_OUT=${PKG_OUT:-$top/build/pkg}
-version=$(cat "$top/src/VERSION")
+check_prefix="rpm scriptlets"
+# shellcheck source=tests/e2e/lib.sh
+. "$here/lib.sh"
 root="$KDS_CACHE/e2e/rpm-chroot-bookworm"
 
 # What the chroot holds: it is rebuilt when this list changes.
 chroot_packages=rpm,dkms,systemd,kmod,openssl,linux-headers-amd64
 
 make_chroot() {
-	local want mirror
+	local want
 	want=$(echo "bookworm $chroot_packages" | sha256sum | cut -c1-16)
-	if [ -f "$root/.kds-stamp" ] && [ "$(cat "$root/.kds-stamp")" = "$want" ]; then
-		return 0
-	fi
-	mirror=$(debian_mirror)
-	mkdir -p "${root%/*}"
-	remove_tree "$root.new"
-	say "kds-e2e: building the rpm scriptlet chroot"
-	mmdebstrap --quiet --mode=root --variant=apt \
-		--include="$chroot_packages" \
-		--aptopt='Acquire::Check-Valid-Until "false"' \
-		bookworm "$root.new" "deb $mirror bookworm main" || {
-		remove_tree "$root.new"
-		return 1
-	}
-	echo "$want" >"$root.new/.kds-stamp"
-	remove_tree "$root"
-	mv "$root.new" "$root"
-}
-
-# DKMS needs /proc: it is mounted in a private mount namespace that ends
-# with the command, so no mount outlives it or reaches the host.
-in_root() {
-	unshare --mount --pid --fork --mount-proc="$root/proc" \
-		chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8 "$@"
-}
-
-# check NAME COMMAND...: one result line; output on stderr.
-check() {
-	local name=$1
-	shift
-	if "$@" >&2; then
-		echo "ok - rpm scriptlets: $name"
-	else
-		echo "not ok - rpm scriptlets: $name"
-	fi
+	cached_root "$root" "$want" --include="$chroot_packages" \
+		bookworm "deb $(debian_mirror) bookworm main"
 }
 
 # The kernel whose headers the chroot has.
