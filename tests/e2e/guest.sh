@@ -4,20 +4,30 @@
 # is for.  Each check prints one line "KDS-TAP ok|not ok|skip <name>" that
 # the host (run.sh) numbers and counts; everything else is the log.
 #
-# Boots, in order (the numbers are the steps of the packaging contract):
+# Phases, in order (the numbers are the steps of the packaging contract,
+# the letters the lifecycle paths: U upgrade, D downgrade, H headers
+# later, R kernel removal, N no headers); "chroot" ones run on the host in
+# a chroot of the powered-off disk (run.sh), the others at a boot:
 #   install   1: apt install ./kds-dkms_*.deb ./kds-utils_*.deb ./libkds-dev_*.deb
 #   boot      2 after the reboot; 4: modprobe -r with the device open;
-#             3: options set in /etc/modprobe.d for the next boot
-#   (the host installs the next kernel line's image and headers: 5)
-#   upgraded  3: the options in force after the reboot; 5: DKMS built kds
-#             for the new kernel, it is the one booted, 2 holds again;
-#             6: apt purge
+#             3: options set in /etc/modprobe.d for the next boot;
+#             U: apt install of the next version's .debs
+#   kernel    (chroot) 5 and H: the next kernel line's image, then its
+#             headers, which build kds for it
+#   upgraded  3: the options in force after the reboot; 5: it is the new
+#             kernel booted, 2 holds again; U: the next version runs;
+#             D: apt install --allow-downgrades of the first version
+#   downgraded  D: the first version runs; R: apt purge of the first
+#             kernel; 6: apt purge of the packages
 #   purged    6: nothing of kds after the next boot
+#   noheaders (chroot) N: every linux-headers package purged, then
+#             apt install of the packages, then of the headers
 # and, for `make demo`: demo-install, demo-tour.
 set -uo pipefail
 phase=${1:?usage: guest.sh PHASE}
 share=${KDS_SHARE:?}
-# KDS_RELEASE, KDS_VERSION, KDS_K2 (the upgrade kernel's release)
+# KDS_RELEASE, KDS_VERSION (src/VERSION), KDS_NEXT (the next version),
+# KDS_K1 and KDS_K2 (the image's kernel and the upgrade kernel)
 # shellcheck source=/dev/null
 . "$share/env"
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -65,19 +75,78 @@ stamp() {
 
 # ---- checks -------------------------------------------------------------
 
-install_debs() {
-	rm -rf /tmp/kds-debs && mkdir /tmp/kds-debs &&
-		cp "$share"/debs/*.deb /tmp/kds-debs/ || return 1
-	apt-get install -y -q /tmp/kds-debs/kds-dkms_*.deb \
-		/tmp/kds-debs/kds-utils_*.deb /tmp/kds-debs/libkds-dev_*.deb 2>&1 |
-		tee "$APTLOG" | stamp
+# pkg_install VERSION: apt install of kds-dkms, kds-utils and libkds-dev
+# of VERSION, up or down.  Where the packages come from is this function and run.sh's
+# pkg_debs: today the .debs of each version in the share (debs-VERSION/).
+pkg_install() {
+	local v=$1 d=/tmp/kds-debs-$1
+	rm -rf "$d" && mkdir "$d" && cp "$share/debs-$v"/*.deb "$d/" || return 1
+	apt-get install -y -q --allow-downgrades "$d/kds-dkms_${v}_all.deb" \
+		"$d"/kds-utils_"${v}"_*.deb "$d"/libkds-dev_"${v}"_*.deb 2>&1 | tee "$APTLOG" | stamp
 	return "${PIPESTATUS[0]}"
 }
 
-# dkms_installed KVER: DKMS built and installed all six modules for KVER.
+# The kernels whose headers are installed.
+kernels_with_headers() {
+	local d
+	for d in /lib/modules/*/build/include; do
+		[ -d "$d" ] || continue
+		d=${d#/lib/modules/}
+		echo "${d%/build/include}"
+	done
+}
+
+# only_version V: DKMS knows kds V only, built and installed for every
+# kernel that has headers, and /usr/src holds only its tree.
+only_version() {
+	local v=$1 k st got rc=0 n=0
+	st=$(dkms status -m kds 2>&1)
+	echo "dkms status -m kds:"
+	printf '  %s\n' "$st"
+	# DKMS 3 says "kds/V, KVER, ARCH: state", DKMS 2 "kds, V, KVER, ARCH: state".
+	if echo "$st" | grep -v -e "^kds/$v, " -e "^kds, $v, " | grep .; then
+		echo "lines of another version or module"
+		rc=1
+	fi
+	for k in $(kernels_with_headers); do
+		n=$((n + 1))
+		echo "$st" | grep -qE "^kds(/|, )$v, $k, .*: installed" ||
+			{ echo "not installed for $k"; rc=1; }
+	done
+	echo "kernels with headers: $n"
+	[ "$n" -gt 0 ] || rc=1
+	# The tree: a directory per version, a link kernel-KVER-ARCH per
+	# installed build into it.
+	got=$(find /var/lib/dkms/kds -mindepth 1 -maxdepth 1 \( -type l -printf '%f -> %l\n' \
+		-o -printf '%f\n' \) 2>&1)
+	echo "/var/lib/dkms/kds: $(echo "$got" | tr '\n' ' ')"
+	echo "$got" | grep -v -e "^$v\$" -e "^kernel-.* -> $v/" && rc=1
+	got=$(find /usr/src -mindepth 1 -maxdepth 1 -name 'kds*' -printf '%f\n')
+	echo "/usr/src: $(echo "$got" | tr '\n' ' ')"
+	[ "$got" = "kds-$v" ] || rc=1
+	return "$rc"
+}
+
+# running_version V: all six modules are loaded, and each says version V.
+running_version() {
+	local v=$1 m got rc=0
+	for m in $MODULES; do
+		got=$(cat "/sys/module/$m/version" 2>&1)
+		echo "/sys/module/$m/version: $got"
+		[ "$got" = "$v" ] || rc=1
+	done
+	while read -r m _; do
+		[[ "$m" != kds* || " $MODULES " == *" $m "* ]] ||
+			{ echo "unknown kds module loaded: $m"; rc=1; }
+	done </proc/modules
+	return "$rc"
+}
+
+# dkms_installed KVER [VERSION]: DKMS built and installed all six modules
+# of VERSION (src/VERSION) for KVER.
 dkms_installed() {
-	local k=$1 m f st
-	st=$(dkms status -m kds -v "$KDS_VERSION" -k "$k")
+	local k=$1 v=${2:-$KDS_VERSION} m f st
+	st=$(dkms status -m kds -v "$v" -k "$k")
 	echo "dkms status: $st"
 	case "$st" in
 	*": installed"*) ;;
@@ -352,6 +421,70 @@ modules_load_ok() {
 	! systemctl -q is-failed systemd-modules-load.service
 }
 
+# The next kernel line's packages, from the host (run.sh): the image
+# first, the headers later.
+kernel_debs() {
+	local want=$1 f
+	for f in "$share"/kernel/*.deb; do
+		case "${f##*/}" in
+		linux-headers-* | linux-kbuild-*) [ "$want" = headers ] && echo "$f" ;;
+		*) [ "$want" = image ] && echo "$f" ;;
+		esac
+	done
+}
+
+kernel_install() {
+	local d=/tmp/kds-kernel rc
+	rm -rf "$d" && mkdir "$d" || return 1
+	# shellcheck disable=SC2046
+	cp $(kernel_debs "$1") "$d/" || return 1
+	apt-get install -y -q "$d"/*.deb 2>&1 | stamp
+	rc=${PIPESTATUS[0]}
+	rm -rf "$d"
+	return "$rc"
+}
+
+# not_built_for KVER: nothing of kds installed for KVER, in DKMS or in
+# /lib/modules/KVER.
+not_built_for() {
+	local k=$1 st left rc=0
+	st=$(dkms status -m kds -k "$k" 2>&1)
+	echo "dkms status -m kds -k $k: $st"
+	echo "$st" | grep -E "[, ]$k, " && rc=1
+	left=$(find "/lib/modules/$k" -name 'kds*.ko*' 2>/dev/null)
+	[ -z "$left" ] || { echo "left: $left"; rc=1; }
+	ls -d /var/lib/dkms/kds/*/"$k" /var/lib/dkms/kds/kernel-"$k"-* 2>/dev/null && rc=1
+	return "$rc"
+}
+
+kernel_purge() {
+	apt-get purge -y -q "linux-image-$1" "linux-headers-$1" 2>&1 | stamp
+	return "${PIPESTATUS[0]}"
+}
+
+# Every linux-headers and linux-kbuild package purged: no kernel has its
+# headers.
+purge_headers() {
+	local p
+	p=$(dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n' 'linux-headers-*' 'linux-kbuild-*' \
+		2>/dev/null | awk '$1 ~ /^i/ { print $2 }')
+	echo "purging: $(echo "$p" | tr '\n' ' ')"
+	[ -n "$p" ] || return 1
+	# shellcheck disable=SC2086
+	apt-get purge -y -q $p 2>&1 | stamp
+	[ "${PIPESTATUS[0]}" = 0 ] && [ -z "$(kernels_with_headers)" ]
+}
+
+# Of the install's output, one line names the headers package of the
+# newest kernel (in a chroot the running one is the host's).
+one_headers_line() {
+	local lines
+	lines=$(grep 'linux-headers-' "$APTLOG")
+	echo "lines naming linux-headers-: [$lines]"
+	[ "$(printf '%s\n' "$lines" | grep -c .)" = 1 ] &&
+		[[ "$lines" == *"linux-headers-$KDS_K2"* ]]
+}
+
 booted() {
 	echo "running $KVER, want $1"
 	[ "$KVER" = "$1" ]
@@ -367,7 +500,8 @@ install)
 	# (the kernel packages of step 5 are large, and TCG is slow).
 	echo force-unsafe-io >/etc/dpkg/dpkg.cfg.d/kds-e2e
 	echo "$KVER" >"$share/k1"
-	check "1: apt install ./kds-dkms_*.deb ./kds-utils_*.deb ./libkds-dev_*.deb" install_debs
+	check "1: apt install ./kds-dkms_*.deb ./kds-utils_*.deb ./libkds-dev_*.deb" \
+		pkg_install "$KDS_VERSION"
 	check "1: DKMS built and installed the six modules for $KVER during the install" \
 		dkms_installed "$KVER"
 	check "1: modinfo version of every module is src/VERSION ($KDS_VERSION)" \
@@ -394,6 +528,21 @@ boot)
 	check "4: after close modprobe -r kds_hash works, lsmod shows it gone, kds stays" \
 		rmmod_after_close_works
 	check "3: options written to /etc/modprobe.d/kds.conf" set_options
+	check "U: apt install of the next version's .debs ($KDS_VERSION -> $KDS_NEXT)" \
+		pkg_install "$KDS_NEXT"
+	check "U: DKMS holds only kds $KDS_NEXT, installed for every kernel with headers; /usr/src only its tree" \
+		only_version "$KDS_NEXT"
+	;;
+kernel)
+	check "5: apt install of the $KDS_K2 kernel image, without its headers" \
+		kernel_install image
+	check "H: with no headers, nothing of kds is built for $KDS_K2" not_built_for "$KDS_K2"
+	check "H: apt install of the $KDS_K2 headers later" kernel_install headers
+	check "H, 5: DKMS built and installed kds $KDS_NEXT for $KDS_K2 with no manual step" \
+		dkms_installed "$KDS_K2" "$KDS_NEXT"
+	check "5: the modules for $KDS_K2 carry the DKMS signature" signed_by_dkms "$KDS_K2"
+	check "U: DKMS holds only kds $KDS_NEXT, installed for every kernel with headers" \
+		only_version "$KDS_NEXT"
 	;;
 upgraded)
 	# The reboot after step 3's option change is the one into the upgraded
@@ -401,13 +550,24 @@ upgraded)
 	check "3: after reboot /sys/module/*/parameters show the options from modprobe.d" \
 		params_in_force
 	check "3: the new max_value_size is enforced" max_value_size_enforced
-	check "5: DKMS built and installed kds for $KDS_K2 with no manual step" \
-		dkms_installed "$KDS_K2"
-	check "5: the modules for $KDS_K2 carry the DKMS signature" signed_by_dkms "$KDS_K2"
 	check "5: booted the upgraded kernel $KDS_K2" booted "$KDS_K2"
 	check "5: the loaded kds modules are DKMS's build for $KDS_K2" loaded_from_dkms
+	check "U: after the reboot all six modules run version $KDS_NEXT" running_version "$KDS_NEXT"
 	step2 "5 (step 2 on $KDS_K2)"
 	check "5: the kernel log has no warning, BUG or Oops" kernel_log_clean
+	check "D: apt install --allow-downgrades of the $KDS_VERSION .debs" pkg_install "$KDS_VERSION"
+	check "D: DKMS holds only kds $KDS_VERSION, installed for every kernel with headers ($KDS_K1 and $KDS_K2); /usr/src only its tree" \
+		only_version "$KDS_VERSION"
+	;;
+downgraded)
+	check "D: after the reboot all six modules run version $KDS_VERSION" \
+		running_version "$KDS_VERSION"
+	check "D: the loaded kds modules are DKMS's build for $KDS_K2" loaded_from_dkms
+	check "D: a member of group kds puts and gets with kdsctl" member_kdsctl
+	check "R: apt purge of the $KDS_K1 kernel image and headers" kernel_purge "$KDS_K1"
+	check "R: nothing of kds left for $KDS_K1 in DKMS or /lib/modules/$KDS_K1" \
+		not_built_for "$KDS_K1"
+	check "R: kds stays installed for $KDS_K2" dkms_installed "$KDS_K2"
 	rm -f /etc/modprobe.d/kds.conf
 	check "6: apt purge kds-dkms kds-utils libkds-dev" purge
 	check "6: purge removed the modules and the DKMS tree" purge_removed_modules
@@ -418,8 +578,17 @@ purged)
 	check "6: after the next boot nothing of kds is loaded" nothing_loaded
 	check "6: systemd-modules-load did not fail" modules_load_ok
 	;;
+noheaders)
+	check "N: every linux-headers package purged" purge_headers
+	check "N: apt install with no headers at all exits 0" pkg_install "$KDS_VERSION"
+	check "N: one line of its output names linux-headers-$KDS_K2" one_headers_line
+	check "N: nothing of kds is built for $KDS_K2" not_built_for "$KDS_K2"
+	check "N: apt install of linux-headers-$KDS_K2" kernel_install headers
+	check "N: DKMS built and installed kds for $KDS_K2 with no other step" \
+		dkms_installed "$KDS_K2"
+	;;
 demo-install)
-	install_debs >/dev/null || { tail -n 30 "$APTLOG"; exit 1; }
+	pkg_install "$KDS_VERSION" >/dev/null || { tail -n 30 "$APTLOG"; exit 1; }
 	useradd -m -G kds demo && useradd -m stranger
 	echo "kds-dkms, kds-utils and libkds-dev installed; DKMS built the modules for $KVER."
 	;;

@@ -12,18 +12,25 @@
 # disk with debugfs, with mitigations=off on the command line (CPU
 # vulnerability mitigations cost much under TCG and touch nothing kds does).
 #
-# Boots: install (step 1), boot (steps 2 and 4; step 3's option written),
-# upgraded (steps 3, 5 and 2 on the new kernel; step 6's purge), purged
-# (step 6 after the next boot).  Between boot and upgraded, the kernel
-# upgrade of step 5 (apt install of the next line's image and headers)
-# runs in a chroot of the powered-off disk on the host, natively: it is the
-# same apt, dpkg, kernel postinst hooks and DKMS autoinstall on the same
-# disk, for a kernel that is not the running one in either case (in the
-# chroot `uname -r` is the host's, whose headers the image lacks: a
-# dkms.conf that used it fails to build there, as its modules would fail to
-# load on the new kernel after a guest-side install).  In
-# the guest under TCG it took 950 s; natively, minutes.  What DKMS built is
-# then checked, and booted, in the guest.
+# Boots (guest.sh says what each checks): install (step 1), boot (steps
+# 2 and 4; step 3's option written; the package upgrade to the next
+# version), upgraded (steps 3, 5 and 2 on the new kernel, the next version
+# running; the downgrade), downgraded (the first version running; a
+# kernel removed; step 6's purge), purged (step 6 after the next boot).
+# The package upgrade and downgrade run in the guest: which kernels
+# Debian's DKMS builds for depends on the running one.
+#
+# Two phases run in a chroot of the powered-off disk on the host,
+# natively: kernel, between boot and upgraded (step 5, the next line's
+# kernel image, then its headers: apt, dpkg, the kernel's postinst hooks
+# and DKMS autoinstall on the same disk, for a kernel that is not the
+# running one in either case; in the chroot `uname -r` is the host's,
+# whose headers the image lacks: a dkms.conf that used it fails to build
+# there, as its modules would fail to load on the new kernel after a
+# guest-side install; in the guest under TCG it took 950 s, natively
+# minutes), and noheaders, after purged (every headers package purged,
+# then the packages installed, then the headers).  What DKMS built for the
+# new kernel is then booted in the guest.
 #
 # Prints one line per check, "ok - <name>", "not ok - <name>" or
 # "ok - <name> # SKIP <why>" (check-pkg.sh numbers them); progress on
@@ -50,11 +57,24 @@ version=$(cat "$top/src/VERSION")
 bash "$here/mkimage.sh" "$rel"
 img_dir="$KDS_CACHE/e2e/$rel"
 
-debs=("$PKG_OUT/kds-dkms_${version}_all.deb" "$PKG_OUT"/kds-utils_"${version}"_*.deb
-	"$PKG_OUT"/libkds-dev_"${version}"_*.deb)
-for d in "${debs[@]}"; do
-	[ -f "$d" ] || die "e2e: no $d: run 'make deb' first"
-done
+# pkg_debs VERSION: the .debs of kds-dkms, kds-utils and libkds-dev of VERSION:
+# src/VERSION's from `make deb`, the next version's from mknext.sh.  With
+# guest.sh's pkg_install, the one place that says where packages come from.
+pkg_debs() {
+	local v=$1 dir=$PKG_OUT d
+	[ "$v" = "$version" ] || dir=$PKG_OUT/next
+	for d in "$dir/kds-dkms_${v}_all.deb" "$dir"/kds-utils_"${v}"_*.deb \
+		"$dir"/libkds-dev_"${v}"_*.deb; do
+		[ -f "$d" ] || die "e2e: no $d: run 'make deb' and tests/e2e/mknext.sh first"
+		echo "$d"
+	done
+}
+next=
+if [ "$demo" = 0 ]; then
+	d=$(echo "$PKG_OUT"/next/kds-dkms_*_all.deb)
+	[ -f "$d" ] || die "e2e: no $d: run tests/e2e/mknext.sh first"
+	next=$(dpkg-deb -f "$d" Version)
+fi
 
 logs="$PKG_OUT/e2e/$rel"
 work="$KDS_CACHE/e2e/run-$rel"
@@ -75,23 +95,22 @@ cleanup() {
 }
 cleanup
 rm -rf "$logs"
-mkdir -p "$logs" "$work/share/debs" "$work/share/out" "$work/boot" "$work/upgrade" "$mnt"
+mkdir -p "$logs" "$work/share/out" "$work/share/kernel" "$work/boot" "$mnt"
 trap cleanup EXIT
 
-cp "${debs[@]}" "$work/share/debs/"
-cp "$img_dir"/upgrade/*.deb "$work/upgrade/"
+for v in $version $next; do
+	mkdir -p "$work/share/debs-$v"
+	# shellcheck disable=SC2046
+	cp $(pkg_debs "$v") "$work/share/debs-$v/"
+done
+cp "$img_dir"/upgrade/*.deb "$work/share/kernel/"
 cp "$here/guest.sh" "$work/share/guest.sh"
 k2=
-for d in "$work"/upgrade/linux-image-[0-9]*.deb; do
+for d in "$work"/share/kernel/linux-image-[0-9]*.deb; do
 	k2=$(dpkg-deb -f "$d" Package)
 	k2=${k2#linux-image-}
 done
 [ -n "$k2" ] || die "e2e: no upgrade kernel image in $img_dir/upgrade"
-cat >"$work/share/env" <<EOF
-KDS_RELEASE=$rel
-KDS_VERSION=$version
-KDS_K2=$k2
-EOF
 say "kds-e2e: $rel: copying the image"
 cp --sparse=always "$img_dir/disk.img" "$work/disk.img"
 
@@ -106,6 +125,14 @@ newest_kernel() {
 			fi
 		done | tail -n 1
 }
+
+cat >"$work/share/env" <<EOF
+KDS_RELEASE=$rel
+KDS_VERSION=$version
+KDS_NEXT=$next
+KDS_K1=$(newest_kernel)
+KDS_K2=$k2
+EOF
 
 # boot PHASE: one boot of the VM running guest.sh PHASE; 0 when guest.sh
 # ran to its end.
@@ -211,23 +238,19 @@ if [ "$demo" = 1 ]; then
 	exit 0
 fi
 
-# Each line prefixed with the seconds since the step began.
-stamp() {
-	local line t0=$SECONDS
-	while IFS= read -r line; do
-		printf '%4d| %s\n' $((SECONDS - t0)) "$line"
-	done
-}
-
-# Step 5's install, in a chroot of the powered-off disk (see the top): the
-# next line's kernel image and headers with apt; the kernel's postinst
-# hooks have DKMS build kds for it.  Only /proc and a few device nodes are
-# given to the chroot.  0 when apt succeeded.
-upgrade_in_chroot() {
-	local n rc=0
-	mount -o loop "$work/disk.img" "$mnt" || return 1
-	mount -t proc proc "$mnt/proc" &&
-		mount -t tmpfs -o mode=0755,size=1m tmpfs "$mnt/dev" || rc=1
+# chroot_phase PHASE: guest.sh PHASE in a chroot of the powered-off disk
+# (see the top), the share bound to its /mnt; its checks reported as a
+# boot's are.  Only /proc and a few device nodes are given to the chroot.
+chroot_phase() {
+	local phase=$1 n rc=0 start out="$work/share/out/$1.log"
+	say "kds-e2e: $rel: '$phase' in a chroot of the disk"
+	start=$(date +%s)
+	mount -o loop "$work/disk.img" "$mnt" || rc=1
+	if [ "$rc" = 0 ]; then
+		mount -t proc proc "$mnt/proc" &&
+			mount --bind "$work/share" "$mnt/mnt" &&
+			mount -t tmpfs -o mode=0755,size=1m tmpfs "$mnt/dev" || rc=1
+	fi
 	for n in null zero full random urandom tty; do
 		[ "$rc" = 0 ] || break
 		touch "$mnt/dev/$n" && mount --bind "/dev/$n" "$mnt/dev/$n" || rc=1
@@ -238,47 +261,32 @@ upgrade_in_chroot() {
 			rc=1
 	fi
 	if [ "$rc" = 0 ]; then
-		rm -rf "$mnt/tmp/kds-upgrade" && mkdir "$mnt/tmp/kds-upgrade" &&
-			cp "$work"/upgrade/*.deb "$mnt/tmp/kds-upgrade/" || rc=1
-	fi
-	if [ "$rc" = 0 ]; then
-		# shellcheck disable=SC2016
-		chroot "$mnt" /usr/bin/env -i HOME=/root LC_ALL=C.UTF-8 \
-			DEBIAN_FRONTEND=noninteractive \
+		chroot "$mnt" /usr/bin/env -i HOME=/root KDS_SHARE=/mnt \
 			PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-			sh -c 'apt-get install -y -q /tmp/kds-upgrade/*.deb' 2>&1 |
-			stamp >"$logs/upgrade.log"
-		[ "${PIPESTATUS[0]}" = 0 ] || rc=1
-		rm -rf "$mnt/tmp/kds-upgrade"
+			bash /mnt/guest.sh "$phase" >"$out" 2>&1 || rc=$?
+		echo "KDS-E2E-END $phase $rc" >>"$out"
 	fi
 	unmount_disk
-	return "$rc"
-}
-
-host_upgrade() {
-	local start name
-	name="5: apt install of the $k2 kernel image and headers (chroot of the powered-off disk)"
-	say "kds-e2e: $rel: kernel upgrade to $k2 in a chroot of the disk"
-	start=$(date +%s)
-	if upgrade_in_chroot; then
-		echo "ok - $rel: $name"
-		echo "host chroot: kernel upgrade to $k2: $(($(date +%s) - start)) s" >>"$logs/times.txt"
-		say "kds-e2e: $rel: kernel upgrade took $(($(date +%s) - start)) s"
+	cp "$out" "$logs/$phase.log" 2>/dev/null || true
+	echo "host chroot $phase: $(($(date +%s) - start)) s" >>"$logs/times.txt"
+	say "kds-e2e: $rel: '$phase' took $(($(date +%s) - start)) s"
+	report "$phase"
+	if [ "$rc" = 0 ]; then
+		echo "ok - $rel: '$phase' (chroot of the powered-off disk) ran to its end"
 		return 0
 	fi
-	echo "not ok - $rel: $name (log: $logs/upgrade.log)"
-	tail -n 40 "$logs/upgrade.log" 2>/dev/null | sed 's/^/  | /' >&2
+	echo "not ok - $rel: '$phase' (chroot of the powered-off disk) ran to its end (log: $logs/$phase.log)"
+	tail -n 40 "$logs/$phase.log" 2>/dev/null | sed 's/^/  | /' >&2
 	failed=1
 	return 1
 }
 
 t0=$(date +%s)
-for phase in install boot upgrade upgraded purged; do
-	if [ "$phase" = upgrade ]; then
-		host_upgrade || break
-	else
-		run_phase "$phase" || break
-	fi
+for phase in install boot kernel upgraded downgraded purged noheaders; do
+	case "$phase" in
+	kernel | noheaders) chroot_phase "$phase" || break ;;
+	*) run_phase "$phase" || break ;;
+	esac
 done
 say "kds-e2e: $rel: $(($(date +%s) - t0)) s from the first boot (logs: $logs)"
 echo "total $(($(date +%s) - t0)) s" >>"$logs/times.txt"
