@@ -13,6 +13,7 @@
 #   - with E2E_FRESH=1, the README's build-and-install commands in a fresh
 #     Debian 12 with only make and git (fresh-install.sh; about 10 minutes,
 #     so off by default);
+#   - the next version's .debs build (mknext.sh, for the e2e upgrade);
 #   - the end-to-end test in a full Debian VM per release (run.sh);
 #   - with E2E_FOREIGN, apt install of the packages on i386 and arm64 and
 #     DKMS's modules booted there (foreign.sh; off for its time, see there).
@@ -111,7 +112,11 @@ else
 	result "not ok - packaging: make deb"
 	tail -n 30 "$logs/make-deb.log" | sed 's/^/  | /' >&2
 fi
+next_pid=
 if [ "$deb_ok" = 1 ]; then
+	# The next version's .debs (the e2e upgrade), built beside make rpm.
+	bash "$here/mknext.sh" >"$logs/mknext.log" 2>&1 &
+	next_pid=$!
 	step "packaging: lintian reports no error and no warning" pkgmake lintian
 fi
 rpm_ok=0
@@ -160,6 +165,14 @@ repo_verifies() {
 }
 if [ "$deb_ok" = 1 ] && [ "$rpm_ok" = 1 ]; then
 	step "repo: make repo's apt and rpm repositories verify with the exported key" repo_verifies
+fi
+if [ -n "$next_pid" ]; then
+	if wait "$next_pid"; then
+		result "ok - packaging: the next version's .debs build from the same tree (mknext.sh)"
+	else
+		result "not ok - packaging: the next version's .debs build from the same tree (mknext.sh)"
+		tail -n 30 "$logs/mknext.log" | sed 's/^/  | /' >&2
+	fi
 fi
 echo "# packaging checks: $(($(date +%s) - t0)) s" >&2
 
