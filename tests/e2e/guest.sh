@@ -110,7 +110,7 @@ only_version() {
 	fi
 	for k in $(kernels_with_headers); do
 		n=$((n + 1))
-		echo "$st" | grep -qE "^kds(/|, )$v, $k, .*: installed" ||
+		echo "$st" | grep -F ", $k, " | grep -q ': installed' ||
 			{ echo "not installed for $k"; rc=1; }
 	done
 	echo "kernels with headers: $n"
@@ -450,7 +450,7 @@ not_built_for() {
 	local k=$1 st left rc=0
 	st=$(dkms status -m kds -k "$k" 2>&1)
 	echo "dkms status -m kds -k $k: $st"
-	echo "$st" | grep -E "[, ]$k, " && rc=1
+	echo "$st" | grep -F ", $k, " && rc=1
 	left=$(find "/lib/modules/$k" -name 'kds*.ko*' 2>/dev/null)
 	[ -z "$left" ] || { echo "left: $left"; rc=1; }
 	ls -d /var/lib/dkms/kds/*/"$k" /var/lib/dkms/kds/kernel-"$k"-* 2>/dev/null && rc=1
