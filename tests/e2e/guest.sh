@@ -100,10 +100,11 @@ kernels_with_headers() {
 # kernel that has headers, and /usr/src holds only its tree.
 only_version() {
 	local v=$1 k st got rc=0 n=0
-	st=$(dkms status -m kds 2>&1)
+	st=$(dkms status -m kds 2>/dev/null)
 	echo "dkms status -m kds:"
 	printf '  %s\n' "$st"
-	# DKMS 3 says "kds/V, KVER, ARCH: state", DKMS 2 "kds, V, KVER, ARCH: state".
+	# DKMS 3 says "kds/V, KVER, ARCH: state", DKMS 2 "kds, V, KVER, ARCH: state";
+	# its stderr has readelf's warnings.
 	if echo "$st" | grep -v -e "^kds/$v, " -e "^kds, $v, " | grep .; then
 		echo "lines of another version or module"
 		rc=1
@@ -448,7 +449,7 @@ kernel_install() {
 # /lib/modules/KVER.
 not_built_for() {
 	local k=$1 st left rc=0
-	st=$(dkms status -m kds -k "$k" 2>&1)
+	st=$(dkms status -m kds -k "$k" 2>/dev/null)
 	echo "dkms status -m kds -k $k: $st"
 	echo "$st" | grep -F ", $k, " && rc=1
 	left=$(find "/lib/modules/$k" -name 'kds*.ko*' 2>/dev/null)
