@@ -477,13 +477,14 @@ purge_headers() {
 }
 
 # Of the install's output, one line names the headers package of the
-# newest kernel (in a chroot the running one is the host's).
+# newest kernel (ours) or of the running one (DKMS 3.1's own line; in a
+# chroot the running kernel is the host's).
 one_headers_line() {
 	local lines
 	lines=$(grep 'linux-headers-' "$APTLOG")
 	echo "lines naming linux-headers-: [$lines]"
 	[ "$(printf '%s\n' "$lines" | grep -c .)" = 1 ] &&
-		[[ "$lines" == *"linux-headers-$KDS_K2"* ]]
+		[[ "$lines" == *"linux-headers-$KDS_K2"* || "$lines" == *"linux-headers-$(uname -r)"* ]]
 }
 
 booted() {
