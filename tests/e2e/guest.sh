@@ -75,15 +75,81 @@ stamp() {
 
 # ---- checks -------------------------------------------------------------
 
-# pkg_install VERSION: apt install of kds-dkms, kds-utils and libkds-dev
-# of VERSION, up or down.  Where the packages come from is this function and run.sh's
-# pkg_debs: today the .debs of each version in the share (debs-VERSION/).
+# The packages come as a user gets them: by name from the signed kds
+# repository that run.sh made, read at file:///srv/kds-repo, a link into
+# the share made anew at each phase: repo-1 (src/VERSION's packages) at
+# the install, repo-2 (the next version's too) after it.  With run.sh's
+# make_repos, the one place that says where packages come from.
+repo_link() {
+	local r=$share/repo-2
+	case "$phase" in install | demo-install) r=$share/repo-1 ;; esac
+	[ -d "$r" ] || r=$share/repo-1
+	mkdir -p /srv && ln -sfn "$r" /srv/kds-repo
+}
+
+# apt-get update of the kds source alone: the image's Debian
+# sources cannot be reached from the VM (it has no network), and in a
+# chroot on the host they are not what is tested.
+kds_update() {
+	apt-get update -q -o Dir::Etc::SourceList=/etc/apt/sources.list.d/kds.sources \
+		-o Dir::Etc::SourceParts=/nonexistent -o APT::List-Cleanup=0
+}
+
+# The README's repository lines (curl there, a copy here: the same files):
+# the key under /etc/apt/keyrings, the deb822 kds.sources that names it.
+repo_setup() {
+	mkdir -p /etc/apt/keyrings &&
+		cp /srv/kds-repo/kds-archive-keyring.gpg /etc/apt/keyrings/ &&
+		cp /srv/kds-repo/kds.sources /etc/apt/sources.list.d/ || return 1
+	cat /etc/apt/sources.list.d/kds.sources
+	grep -qx 'Signed-By: /etc/apt/keyrings/kds-archive-keyring.gpg' /etc/apt/sources.list.d/kds.sources &&
+		! grep -qi 'trusted' /etc/apt/sources.list.d/kds.sources
+}
+
+# A copy of the repository with one changed line in its signed Release:
+# apt update of it fails, says BADSIG, and leaves no package list.
+tampered_refused() {
+	local t=/tmp/kds-tampered out rc=0
+	rm -rf "$t" && mkdir -p "$t/lists/partial" "$t/parts" &&
+		cp -a /srv/kds-repo/. "$t/repo" || return 1
+	sed -i 's/^Label: kds$/Label: kds-changed/' "$t/repo/dists/stable/InRelease" \
+		"$t/repo/dists/stable/Release"
+	grep -q '^Label: kds-changed$' "$t/repo/dists/stable/InRelease" || return 1
+	sed "s|^URIs: .*|URIs: file://$t/repo|" /etc/apt/sources.list.d/kds.sources >"$t/kds.sources"
+	out=$(apt-get update -q -o Dir::Etc::SourceList="$t/kds.sources" \
+		-o Dir::Etc::SourceParts="$t/parts" -o Dir::State::Lists="$t/lists" 2>&1) || rc=$?
+	echo "$out"
+	echo "apt-get update: exit status $rc"
+	[ "$rc" != 0 ] && grep -q BADSIG <<<"$out" &&
+		! ls "$t"/lists/*Packages* 2>/dev/null
+}
+
+# pkg_install [VERSION]: apt install of kds-dkms, kds-utils and libkds-dev
+# by name from the repository (of VERSION, up or down, if given).
+# shellcheck disable=SC2120 # check passes its arguments
 pkg_install() {
-	local v=$1 d=/tmp/kds-debs-$1
-	rm -rf "$d" && mkdir "$d" && cp "$share/debs-$v"/*.deb "$d/" || return 1
-	apt-get install -y -q --allow-downgrades "$d/kds-dkms_${v}_all.deb" \
-		"$d"/kds-utils_"${v}"_*.deb "$d"/libkds-dev_"${v}"_*.deb 2>&1 | tee "$APTLOG" | stamp
+	local v=${1:+=$1}
+	kds_update 2>&1 | stamp
+	[ "${PIPESTATUS[0]}" = 0 ] || return 1
+	apt-get install -y -q --allow-downgrades "kds-dkms$v" "kds-utils$v" "libkds-dev$v" 2>&1 |
+		tee "$APTLOG" | stamp
 	return "${PIPESTATUS[0]}"
+}
+
+# pkg_upgrade VERSION: apt upgrade from the repository brings the three
+# packages to VERSION.
+pkg_upgrade() {
+	local v=$1 p got rc
+	kds_update 2>&1 | stamp
+	[ "${PIPESTATUS[0]}" = 0 ] || return 1
+	apt-get upgrade -y -q 2>&1 | tee "$APTLOG" | stamp
+	rc=${PIPESTATUS[0]}
+	for p in kds-dkms kds-utils libkds-dev; do
+		got=$(dpkg-query -W -f '${Version}' "$p")
+		echo "$p: $got"
+		[ "$got" = "$v" ] || rc=1
+	done
+	return "$rc"
 }
 
 # The kernels whose headers are installed.
@@ -496,14 +562,19 @@ booted() {
 
 echo "uptime: $(cut -d' ' -f1 /proc/uptime) s; $(systemd-analyze time 2>/dev/null | head -n 1)"
 systemd-analyze blame 2>/dev/null | head -n 8 | sed 's/^/  blame: /'
+repo_link
 case "$phase" in
 install)
 	# A throw-away test machine: dpkg need not fsync every file it unpacks
 	# (the kernel packages of step 5 are large, and TCG is slow).
 	echo force-unsafe-io >/etc/dpkg/dpkg.cfg.d/kds-e2e
 	echo "$KVER" >"$share/k1"
-	check "1: apt install ./kds-dkms_*.deb ./kds-utils_*.deb ./libkds-dev_*.deb" \
-		pkg_install "$KDS_VERSION"
+	check "1: the README's repository lines: the key in /etc/apt/keyrings, kds.sources with Signed-By, no trusted=yes" \
+		repo_setup
+	check "1: a copy of the repository with a changed Release is refused by apt update (BADSIG, no package list)" \
+		tampered_refused
+	check "1: apt install kds-dkms kds-utils libkds-dev, by name from the signed repository" \
+		pkg_install
 	check "1: DKMS built and installed the six modules for $KVER during the install" \
 		dkms_installed "$KVER"
 	check "1: modinfo version of every module is src/VERSION ($KDS_VERSION)" \
@@ -530,8 +601,8 @@ boot)
 	check "4: after close modprobe -r kds_hash works, lsmod shows it gone, kds stays" \
 		rmmod_after_close_works
 	check "3: options written to /etc/modprobe.d/kds.conf" set_options
-	check "U: apt install of the next version's .debs ($KDS_VERSION -> $KDS_NEXT)" \
-		pkg_install "$KDS_NEXT"
+	check "U: apt upgrade from the repository, which now holds $KDS_NEXT too ($KDS_VERSION -> $KDS_NEXT)" \
+		pkg_upgrade "$KDS_NEXT"
 	check "U: DKMS holds only kds $KDS_NEXT, installed for every kernel with headers; /usr/src only its tree" \
 		only_version "$KDS_NEXT"
 	;;
@@ -557,7 +628,8 @@ upgraded)
 	check "U: after the reboot all six modules run version $KDS_NEXT" running_version "$KDS_NEXT"
 	step2 "5 (step 2 on $KDS_K2)"
 	check "5: the kernel log has no warning, BUG or Oops" kernel_log_clean
-	check "D: apt install --allow-downgrades of the $KDS_VERSION .debs" pkg_install "$KDS_VERSION"
+	check "D: apt install --allow-downgrades kds-dkms=$KDS_VERSION kds-utils=$KDS_VERSION libkds-dev=$KDS_VERSION" \
+		pkg_install "$KDS_VERSION"
 	check "D: DKMS holds only kds $KDS_VERSION, installed for every kernel with headers ($KDS_K1 and $KDS_K2); /usr/src only its tree" \
 		only_version "$KDS_VERSION"
 	;;
@@ -582,15 +654,15 @@ purged)
 	;;
 noheaders)
 	check "N: every linux-headers package purged" purge_headers
-	check "N: apt install with no headers at all exits 0" pkg_install "$KDS_VERSION"
+	check "N: apt install with no headers at all exits 0" pkg_install
 	check "N: one line of its output names linux-headers-$KDS_K2" one_headers_line
 	check "N: nothing of kds is built for $KDS_K2" not_built_for "$KDS_K2"
 	check "N: apt install of linux-headers-$KDS_K2" kernel_install headers
-	check "N: DKMS built and installed kds for $KDS_K2 with no other step" \
-		dkms_installed "$KDS_K2"
+	check "N: DKMS built and installed kds $KDS_NEXT for $KDS_K2 with no other step" \
+		dkms_installed "$KDS_K2" "$KDS_NEXT"
 	;;
 demo-install)
-	pkg_install "$KDS_VERSION" >/dev/null || { tail -n 30 "$APTLOG"; exit 1; }
+	{ repo_setup && pkg_install; } >/dev/null || { tail -n 30 "$APTLOG"; exit 1; }
 	useradd -m -G kds demo && useradd -m stranger
 	echo "kds-dkms, kds-utils and libkds-dev installed; DKMS built the modules for $KVER."
 	;;

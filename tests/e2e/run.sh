@@ -57,18 +57,6 @@ version=$(cat "$top/src/VERSION")
 bash "$here/mkimage.sh" "$rel"
 img_dir="$KDS_CACHE/e2e/$rel"
 
-# pkg_debs VERSION: the .debs of kds-dkms, kds-utils and libkds-dev of VERSION:
-# src/VERSION's from `make deb`, the next version's from mknext.sh.  With
-# guest.sh's pkg_install, the one place that says where packages come from.
-pkg_debs() {
-	local v=$1 dir=$PKG_OUT d
-	[ "$v" = "$version" ] || dir=$PKG_OUT/next
-	for d in "$dir/kds-dkms_${v}_all.deb" "$dir"/kds-utils_"${v}"_*.deb \
-		"$dir"/libkds-dev_"${v}"_*.deb; do
-		[ -f "$d" ] || die "e2e: no $d: run 'make deb' and tests/e2e/mknext.sh first"
-		echo "$d"
-	done
-}
 next=
 if [ "$demo" = 0 ]; then
 	d=$(echo "$PKG_OUT"/next/kds-dkms_*_all.deb)
@@ -98,11 +86,29 @@ rm -rf "$logs"
 mkdir -p "$logs" "$work/share/out" "$work/share/kernel" "$work/boot" "$mnt"
 trap cleanup EXIT
 
-for v in $version $next; do
-	mkdir -p "$work/share/debs-$v"
-	# shellcheck disable=SC2046
-	cp $(pkg_debs "$v") "$work/share/debs-$v/"
-done
+# The packages reach the guest as a user gets them: by name from a signed
+# repository (make repo), in the share, which guest.sh links at
+# /srv/kds-repo.  repo-1 holds src/VERSION's packages; repo-2 adds the
+# next version's (mknext.sh) to a copy of it, whose pool keeps the first:
+# the upgrade is apt upgrade, the downgrade an install by version.  With
+# guest.sh's repo_link and pkg_install, the one place that says where
+# packages come from.  The two releases' runs take turns with the key.
+make_repos() {
+	local r=$work/share
+	flock "$KDS_CACHE/.repo-key.lock" make --no-print-directory -f "$top/mk/packaging.mk" \
+		TOP="$top" KDS_CACHE="$KDS_CACHE" PKG_OUT="$PKG_OUT" REPO_BUILD= \
+		REPO_KINDS=deb REPO_OUT="$r/repo-1" REPO_URL=file:///srv/kds-repo repo || return 1
+	[ -n "$next" ] || return 0
+	cp -a "$r/repo-1" "$r/repo-2"
+	flock "$KDS_CACHE/.repo-key.lock" make --no-print-directory -f "$top/mk/packaging.mk" \
+		TOP="$top" KDS_CACHE="$KDS_CACHE" PKG_OUT="$PKG_OUT/next" \
+		PKG_VERSION="$next" PKG_DEB_VERSION="$next" REPO_BUILD= \
+		REPO_KINDS=deb REPO_OUT="$r/repo-2" REPO_URL=file:///srv/kds-repo repo
+}
+make_repos >"$logs/repo.log" 2>&1 || {
+	tail -n 20 "$logs/repo.log" >&2
+	die "e2e: make repo of the packages failed (log: $logs/repo.log)"
+}
 cp "$img_dir"/upgrade/*.deb "$work/share/kernel/"
 cp "$here/guest.sh" "$work/share/guest.sh"
 k2=
