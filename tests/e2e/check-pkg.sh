@@ -9,7 +9,8 @@
 #   - a program builds and links with libkds-dev's and kds-devel's files
 #     (dev-link.sh);
 #   - make repo: the apt repository's InRelease and Release.gpg and the rpm
-#     repository's repomd.xml verify with the exported key;
+#     repository's repomd.xml verify with the exported key; Debian's dnf
+#     reads the rpm repository and refuses it changed (dnf-repo.sh);
 #   - with E2E_FRESH=1, the README's build-and-install commands in a fresh
 #     Debian 12 with only make and git (fresh-install.sh; about 10 minutes,
 #     so off by default);
@@ -176,6 +177,13 @@ if [ -n "$next_pid" ]; then
 fi
 echo "# packaging checks: $(($(date +%s) - t0)) s" >&2
 
+# Debian's dnf reads the rpm repository (a cached chroot), beside the VMs.
+dnf_pid=
+if [ "$deb_ok" = 1 ] && [ "$rpm_ok" = 1 ]; then
+	bash "$here/dnf-repo.sh" 2>"$logs/dnf-repo.log" >"$logs/dnf-repo.out" &
+	dnf_pid=$!
+fi
+
 # The README's install from a clone on a fresh Debian 12, beside the VMs.
 fresh_pid=
 if [ "${E2E_FRESH:-0}" = 1 ]; then
@@ -248,6 +256,11 @@ for a in "${!foreign_pid[@]}"; do
 	wait "${foreign_pid[$a]}"
 	results_of <"$logs/foreign-$a.out"
 done
+
+if [ -n "$dnf_pid" ]; then
+	wait "$dnf_pid"
+	results_of <"$logs/dnf-repo.out"
+fi
 
 if [ -n "$fresh_pid" ]; then
 	wait "$fresh_pid"
