@@ -8,15 +8,20 @@
 # the letters the lifecycle paths: U upgrade, D downgrade, H headers
 # later, R kernel removal, N no headers); "chroot" ones run on the host in
 # a chroot of the powered-off disk (run.sh), the others at a boot:
-#   install   1: apt install ./kds-dkms_*.deb ./kds-utils_*.deb ./libkds-dev_*.deb
+#   install   1: the kds repository added as the README says (a changed
+#             copy of it refused), apt install kds-dkms kds-utils libkds-dev
 #   boot      2 after the reboot; 4: modprobe -r with the device open;
 #             3: options set in /etc/modprobe.d for the next boot;
-#             U: apt install of the next version's .debs
+#             U: apt upgrade, the repository holding the next version
 #   kernel    (chroot) 5 and H: the next kernel line's image, then its
 #             headers, which build kds for it
 #   upgraded  3: the options in force after the reboot; 5: it is the new
-#             kernel booted, 2 holds again; U: the next version runs;
-#             D: apt install --allow-downgrades of the first version
+#             kernel booted, 2 holds again; U: the next version runs
+#   downgrade (chroot) D: apt install --allow-downgrades of the first
+#             version (U ran at a boot, where Debian's DKMS builds for
+#             the running kernel; here kds-dkms's postinst builds for the
+#             kernels that have headers either way, and two DKMS builds
+#             under TCG took 15 minutes)
 #   downgraded  D: the first version runs; R: apt purge of the first
 #             kernel; 6: apt purge of the packages
 #   purged    6: nothing of kds after the next boot
@@ -628,6 +633,8 @@ upgraded)
 	check "U: after the reboot all six modules run version $KDS_NEXT" running_version "$KDS_NEXT"
 	step2 "5 (step 2 on $KDS_K2)"
 	check "5: the kernel log has no warning, BUG or Oops" kernel_log_clean
+	;;
+downgrade)
 	check "D: apt install --allow-downgrades kds-dkms=$KDS_VERSION kds-utils=$KDS_VERSION libkds-dev=$KDS_VERSION" \
 		pkg_install "$KDS_VERSION"
 	check "D: DKMS holds only kds $KDS_VERSION, installed for every kernel with headers ($KDS_K1 and $KDS_K2); /usr/src only its tree" \
