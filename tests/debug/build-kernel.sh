@@ -7,6 +7,8 @@
 # otherwise): a quick test that builds nothing.
 set -euo pipefail
 here=$(dirname "$(readlink -f "$0")")
+# (The chroot starts where this script was started, which it lacks.)
+cd /
 # shellcheck source=tests/vm/lib.sh
 . "$here/../vm/lib.sh"
 
