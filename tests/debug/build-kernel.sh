@@ -74,7 +74,7 @@ if ! chroot "$c" nice -n 10 make -C "$kb" -s -j"$(nproc)" bzImage modules; then
 	[ "${KDS_DEBUG_ANEW:-0}" = 0 ] || die "debug kernel: the build failed"
 	say "kds-debug: the resumed build failed: building anew"
 	rm -f "$c$kb/.kds-configured"
-	KDS_DEBUG_ANEW=1 exec bash "$0" "$@"
+	KDS_DEBUG_ANEW=1 exec bash "$here/build-kernel.sh" "$@"
 fi
 touch "$c$kb/.kds-done"
 echo "$c$kb"
