@@ -25,7 +25,9 @@
 # VMs), E2E_PARALLEL (default 1: the releases' VMs run at the same time,
 # which is quicker on 2 cores than one after the other; 0: in turn),
 # E2E_FOREIGN ("i386 arm64" runs foreign.sh; default empty, see there),
-# E2E_FRESH (1 runs fresh-install.sh; default 0),
+# E2E_FRESH (1 runs fresh-install.sh; default 0), E2E_LIFECYCLE (the
+# releases whose VM also upgrades and downgrades the package, see run.sh;
+# default bookworm),
 # KDS_CACHE, PKG_OUT.
 set -uo pipefail
 here=$(dirname "$(readlink -f "$0")")

@@ -27,7 +27,9 @@
 #   purged    6: nothing of kds after the next boot
 #   noheaders (chroot) N: every linux-headers package purged, then
 #             apt install of the packages, then of the headers
-# and, for `make demo`: demo-install, demo-tour.
+# and, for `make demo`: demo-install, demo-tour.  A release whose run is
+# short (KDS_LIFE=short, run.sh) has no U, downgrade nor downgraded: its
+# upgraded phase ends with R and 6.
 set -uo pipefail
 phase=${1:?usage: guest.sh PHASE}
 share=${KDS_SHARE:?}
@@ -43,6 +45,12 @@ BACKENDS="list hash rbtree xarray maple"
 MEMBER=kdsuser  # in group kds
 OUTSIDER=kdsnobody
 KVER=$(uname -r)
+# KDS_LIFE (run.sh): full runs the upgrade and the downgrade, short (the
+# other releases, for the time) neither.  RUNNING: the version installed
+# from the boot phase on, until the downgrade.
+KDS_LIFE=${KDS_LIFE:-full}
+RUNNING=$KDS_VERSION
+[ "$KDS_LIFE" != full ] || RUNNING=$KDS_NEXT
 
 tap() {
 	echo "KDS-TAP $1 $2"
@@ -566,6 +574,20 @@ booted() {
 	[ "$KVER" = "$1" ]
 }
 
+# R, then 6: the first kernel removed, then the packages purged (kds of
+# src/VERSION installed, for the second kernel).
+remove_kernel_and_purge() {
+	check "R: apt purge of the $KDS_K1 kernel image and headers" kernel_purge "$KDS_K1"
+	check "R: nothing of kds left for $KDS_K1 in DKMS or /lib/modules/$KDS_K1" \
+		not_built_for "$KDS_K1"
+	check "R: kds stays installed for $KDS_K2" dkms_installed "$KDS_K2"
+	rm -f /etc/modprobe.d/kds.conf
+	check "6: apt purge kds-dkms kds-utils libkds-dev" purge
+	check "6: purge removed the modules and the DKMS tree" purge_removed_modules
+	check "6: purge removed the udev, modprobe.d, modules-load.d, sysusers.d files and tools" \
+		purge_removed_files
+}
+
 # ---- phases -------------------------------------------------------------
 
 echo "uptime: $(cut -d' ' -f1 /proc/uptime) s; $(systemd-analyze time 2>/dev/null | head -n 1)"
@@ -609,21 +631,23 @@ boot)
 	check "4: after close modprobe -r kds_hash works, lsmod shows it gone, kds stays" \
 		rmmod_after_close_works
 	check "3: options written to /etc/modprobe.d/kds.conf" set_options
-	check "U: apt upgrade from the repository, which now holds $KDS_NEXT too ($KDS_VERSION -> $KDS_NEXT)" \
-		pkg_upgrade "$KDS_NEXT"
-	check "U: DKMS holds only kds $KDS_NEXT, installed for every kernel with headers; /usr/src only its tree" \
-		only_version "$KDS_NEXT"
+	if [ "$KDS_LIFE" = full ]; then
+		check "U: apt upgrade from the repository, which now holds $KDS_NEXT too ($KDS_VERSION -> $KDS_NEXT)" \
+			pkg_upgrade "$KDS_NEXT"
+		check "U: DKMS holds only kds $KDS_NEXT, installed for every kernel with headers; /usr/src only its tree" \
+			only_version "$KDS_NEXT"
+	fi
 	;;
 kernel)
 	check "5: apt install of the $KDS_K2 kernel image, without its headers" \
 		kernel_install image
 	check "H: with no headers, nothing of kds is built for $KDS_K2" not_built_for "$KDS_K2"
 	check "H: apt install of the $KDS_K2 headers later" kernel_install headers
-	check "H, 5: DKMS built and installed kds $KDS_NEXT for $KDS_K2 with no manual step" \
-		dkms_installed "$KDS_K2" "$KDS_NEXT"
+	check "H, 5: DKMS built and installed kds $RUNNING for $KDS_K2 with no manual step" \
+		dkms_installed "$KDS_K2" "$RUNNING"
 	check "5: the modules for $KDS_K2 carry the DKMS signature" signed_by_dkms "$KDS_K2"
-	check "U: DKMS holds only kds $KDS_NEXT, installed for every kernel with headers" \
-		only_version "$KDS_NEXT"
+	check "5: DKMS holds only kds $RUNNING, installed for every kernel with headers" \
+		only_version "$RUNNING"
 	;;
 upgraded)
 	# The reboot after step 3's option change is the one into the upgraded
@@ -633,9 +657,10 @@ upgraded)
 	check "3: the new max_value_size is enforced" max_value_size_enforced
 	check "5: booted the upgraded kernel $KDS_K2" booted "$KDS_K2"
 	check "5: the loaded kds modules are DKMS's build for $KDS_K2" loaded_from_dkms
-	check "U: after the reboot all six modules run version $KDS_NEXT" running_version "$KDS_NEXT"
+	check "5: after the reboot all six modules run version $RUNNING" running_version "$RUNNING"
 	step2 "5 (step 2 on $KDS_K2)"
 	check "5: the kernel log has no warning, BUG or Oops" kernel_log_clean
+	[ "$KDS_LIFE" = full ] || remove_kernel_and_purge
 	;;
 downgrade)
 	check "D: apt install --allow-downgrades kds-dkms=$KDS_VERSION kds-utils=$KDS_VERSION libkds-dev=$KDS_VERSION" \
@@ -648,15 +673,7 @@ downgraded)
 		running_version "$KDS_VERSION"
 	check "D: the loaded kds modules are DKMS's build for $KDS_K2" loaded_from_dkms
 	check "D: a member of group kds puts and gets with kdsctl" member_kdsctl
-	check "R: apt purge of the $KDS_K1 kernel image and headers" kernel_purge "$KDS_K1"
-	check "R: nothing of kds left for $KDS_K1 in DKMS or /lib/modules/$KDS_K1" \
-		not_built_for "$KDS_K1"
-	check "R: kds stays installed for $KDS_K2" dkms_installed "$KDS_K2"
-	rm -f /etc/modprobe.d/kds.conf
-	check "6: apt purge kds-dkms kds-utils libkds-dev" purge
-	check "6: purge removed the modules and the DKMS tree" purge_removed_modules
-	check "6: purge removed the udev, modprobe.d, modules-load.d, sysusers.d files and tools" \
-		purge_removed_files
+	remove_kernel_and_purge
 	;;
 purged)
 	check "6: after the next boot nothing of kds is loaded" nothing_loaded
@@ -683,7 +700,7 @@ demo-tour)
 		echo
 	}
 	echo "== kds demo on Debian $KDS_RELEASE, kernel $KVER =="
-	echo "Installed with: apt install ./kds-dkms_$KDS_VERSION""_all.deb ./kds-utils_*.deb ./libkds-dev_*.deb; rebooted."
+	echo "Installed from the kds repository with: apt install kds-dkms kds-utils libkds-dev; rebooted."
 	echo
 	run "lsmod 2>/dev/null | grep ^kds"
 	run "ls -l /dev/kds/"
