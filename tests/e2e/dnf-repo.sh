@@ -32,7 +32,11 @@ repo_copy() {
 			"$repo/kds.repo" >"$root/etc/yum.repos.d/kds.repo" &&
 		grep -qx 'repo_gpgcheck=1' "$root/etc/yum.repos.d/kds.repo" &&
 		grep -qx 'gpgcheck=1' "$root/etc/yum.repos.d/kds.repo" &&
-		in_root dnf clean all >/dev/null
+		in_root dnf clean all >/dev/null || return 1
+	# What an earlier run imported (the chroot is cached; dnf clean all
+	# keeps both): the repository's keyring and the rpm database's key,
+	# gone, so that dnf imports the key from the repository again.
+	rm -rf "$root"/var/cache/dnf/kds-* "$root/root/.rpmdb"
 }
 
 lists_all() {
