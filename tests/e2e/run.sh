@@ -102,17 +102,21 @@ trap cleanup EXIT
 # the upgrade is apt upgrade, the downgrade an install by version.  With
 # guest.sh's repo_link and pkg_install, the one place that says where
 # packages come from.  The two releases' runs take turns with the key.
+# repo_add DIR PKG_DIR [MAKE-VARIABLE...]: make repo of PKG_DIR's packages
+# into DIR, the apt repository alone.
+repo_add() {
+	local dir=$1 pkgs=$2
+	shift 2
+	flock "$KDS_CACHE/.repo-key.lock" make --no-print-directory -f "$top/mk/packaging.mk" \
+		TOP="$top" KDS_CACHE="$KDS_CACHE" PKG_OUT="$pkgs" REPO_BUILD= REPO_KINDS=deb \
+		REPO_OUT="$dir" REPO_URL=file:///srv/kds-repo "$@" repo
+}
 make_repos() {
 	local r=$work/share
-	flock "$KDS_CACHE/.repo-key.lock" make --no-print-directory -f "$top/mk/packaging.mk" \
-		TOP="$top" KDS_CACHE="$KDS_CACHE" PKG_OUT="$PKG_OUT" REPO_BUILD= \
-		REPO_KINDS=deb REPO_OUT="$r/repo-1" REPO_URL=file:///srv/kds-repo repo || return 1
+	repo_add "$r/repo-1" "$PKG_OUT" || return 1
 	[ -n "$next" ] || return 0
 	cp -a "$r/repo-1" "$r/repo-2"
-	flock "$KDS_CACHE/.repo-key.lock" make --no-print-directory -f "$top/mk/packaging.mk" \
-		TOP="$top" KDS_CACHE="$KDS_CACHE" PKG_OUT="$PKG_OUT/next" \
-		PKG_VERSION="$next" PKG_DEB_VERSION="$next" REPO_BUILD= \
-		REPO_KINDS=deb REPO_OUT="$r/repo-2" REPO_URL=file:///srv/kds-repo repo
+	repo_add "$r/repo-2" "$PKG_OUT/next" PKG_VERSION="$next" PKG_DEB_VERSION="$next"
 }
 make_repos >"$logs/repo.log" 2>&1 || {
 	tail -n 20 "$logs/repo.log" >&2
