@@ -18,8 +18,8 @@
 #                      in the tree, build/check a link to the latest run:
 #                      runs side by side never share a log directory)
 #   KDS_E2E=0          skip the package end-to-end test (make check-pkg:
-#                      full Debian VMs for bookworm and trixie, five boots
-#                      each, beside the kernel lines); default 1
+#                      full Debian VMs: bookworm five boots, trixie
+#                      four, beside the kernel lines); default 1
 #   KDS_VM_TIMEOUT     seconds one VM may run (default 1500)
 #   KDS_STACK_MAX      largest stack frame a module function may have, in
 #                      bytes (default 1024)
