@@ -79,12 +79,26 @@ mnt="$work/mnt"
 
 # Everything mounted under the disk's mount point, deepest first; lazily
 # if busy.  Nothing is deleted while mounted, nor across filesystems.
+# The disk is read next with debugfs (the kernel to boot): a lazy unmount
+# returns before the filesystem is written back and the loop device let
+# go, so a busy mount is tried again for 10 s first, and the loop device
+# is then waited for (seen once after the downgrade: "no kernel with an
+# initrd" read from a disk whose initrds were being rewritten).
 unmount_disk() {
 	local m
 	[ -d "$mnt" ] || return 0
 	while read -r m; do
-		umount "$m" 2>/dev/null || umount -l "$m"
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			umount "$m" 2>/dev/null && continue 2
+			sleep 1
+		done
+		umount -l "$m"
 	done < <(findmnt -rn -o TARGET | grep -E "^$(readlink -f "$mnt")(/|\$)" | sort -r)
+	for _ in $(seq 60); do
+		[ -n "$(losetup -j "$work/disk.img" 2>/dev/null)" ] || break
+		sleep 1
+	done
+	sync
 }
 cleanup() {
 	unmount_disk
