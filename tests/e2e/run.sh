@@ -173,6 +173,13 @@ EOF
 boot() {
 	local phase=$1 kver start rc cpu
 	kver=$(newest_kernel)
+	if [ -z "$kver" ]; then
+		# What debugfs read then, for the log; and once more after a sync.
+		debugfs -R 'ls -l /boot' "$work/disk.img" 2>&1 | sed 's/^/  | /' >&2
+		sync
+		sleep 5
+		kver=$(newest_kernel)
+	fi
 	[ -n "$kver" ] || { say "kds-e2e: no kernel with an initrd in the image's /boot"; return 1; }
 	rm -f "$work/boot/"*
 	debugfs -R "dump /boot/vmlinuz-$kver $work/boot/vmlinuz" "$work/disk.img" 2>/dev/null
