@@ -77,28 +77,20 @@ logs="$PKG_OUT/e2e/$rel"
 work="$KDS_CACHE/e2e/run-$rel"
 mnt="$work/mnt"
 
-# Everything mounted under the disk's mount point, deepest first; lazily
-# if busy.  Nothing is deleted while mounted, nor across filesystems.
-# The disk is read next with debugfs (the kernel to boot): a lazy unmount
-# returns before the filesystem is written back and the loop device let
-# go, so a busy mount is tried again for 10 s first, and the loop device
-# is then waited for (seen once after the downgrade: "no kernel with an
-# initrd" read from a disk whose initrds were being rewritten).
+# The chroot phases mount the disk in namespaces of their own
+# (disk-chroot.sh says why), never at $mnt in the host's; what an older
+# run left mounted there goes lazily.  The loop device, which the kernel
+# lets go after the unmount, is waited for.
 unmount_disk() {
 	local m
 	[ -d "$mnt" ] || return 0
 	while read -r m; do
-		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			umount "$m" 2>/dev/null && continue 2
-			sleep 1
-		done
-		umount -l "$m"
+		umount "$m" 2>/dev/null || umount -l "$m"
 	done < <(findmnt -rn -o TARGET | grep -E "^$(readlink -f "$mnt")(/|\$)" | sort -r)
 	for _ in $(seq 60); do
 		[ -n "$(losetup -j "$work/disk.img" 2>/dev/null)" ] || break
 		sleep 1
 	done
-	sync
 }
 cleanup() {
 	unmount_disk
@@ -283,29 +275,15 @@ fi
 # (see the top), the share bound to its /mnt; its checks reported as a
 # boot's are.  Only /proc and a few device nodes are given to the chroot.
 chroot_phase() {
-	local phase=$1 n rc=0 start out="$work/share/out/$1.log"
+	local phase=$1 rc=0 start out="$work/share/out/$1.log"
 	say "kds-e2e: $rel: '$phase' in a chroot of the disk"
 	start=$(date +%s)
-	mount -o loop "$work/disk.img" "$mnt" || rc=1
-	if [ "$rc" = 0 ]; then
-		mount -t proc proc "$mnt/proc" &&
-			mount --bind "$work/share" "$mnt/mnt" &&
-			mount -t tmpfs -o mode=0755,size=1m tmpfs "$mnt/dev" || rc=1
-	fi
-	for n in null zero full random urandom tty; do
-		[ "$rc" = 0 ] || break
-		touch "$mnt/dev/$n" && mount --bind "/dev/$n" "$mnt/dev/$n" || rc=1
-	done
-	if [ "$rc" = 0 ]; then
-		ln -s /proc/self/fd "$mnt/dev/fd" && ln -s /proc/self/fd/0 "$mnt/dev/stdin" &&
-			ln -s /proc/self/fd/1 "$mnt/dev/stdout" && ln -s /proc/self/fd/2 "$mnt/dev/stderr" ||
-			rc=1
-	fi
-	if [ "$rc" = 0 ]; then
-		chroot "$mnt" /usr/bin/env -i HOME=/root KDS_SHARE=/mnt \
-			PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-			bash /mnt/guest.sh "$phase" >"$out" 2>&1 || rc=$?
-		echo "KDS-E2E-END $phase $rc" >>"$out"
+	bash "$here/disk-chroot.sh" "$work/disk.img" "$mnt" "$work/share" "$phase" \
+		>"$out" 2>&1 || rc=$?
+	echo "KDS-E2E-END $phase $rc" >>"$out"
+	if [ "$rc" = 125 ]; then
+		echo "not ok - $rel: '$phase': the disk mounted and unmounted in its own namespace (log: $logs/$phase.log)"
+		grep '^disk-chroot: ' "$out" | sed 's/^/  | /' >&2
 	fi
 	unmount_disk
 	cp "$out" "$logs/$phase.log" 2>/dev/null || true

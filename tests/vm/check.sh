@@ -336,8 +336,13 @@ e2e_end() {
 	nskip=$((nskip + s))
 	row[e2e]="$p/$f (ok/fail), ${t} s"
 	[ "$s" = 0 ] || row[e2e]="$p/$f (ok/fail, skip $s), ${t} s"
-	{ grep -E '^not ok' "$e2e_log" || true; } | while IFS= read -r l; do note "FAIL: e2e: $l"; done
 	[ "$f" = 0 ] || failures+=("package end-to-end test: $f failed (see $e2e_log)")
+	# Each failed check by name, and what the e2e said of the host's side
+	# ("kds-e2e: ..."), in the summary: the end of the output is what a CI
+	# log keeps.
+	while IFS= read -r l; do
+		failures+=("  e2e: $l")
+	done < <(grep -E '^not ok|^kds-e2e: .*(no kernel|timed out|failed|busy)' "$e2e_log" | head -n 12)
 }
 
 summary() {
