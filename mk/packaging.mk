@@ -46,7 +46,7 @@ PKG_RPMS	:= $(PKG_OUT)/kds-dkms-$(PKG_VERSION)-1.noarch.rpm \
 
 # What the packages are built from: the tree less everything else (tests,
 # benchmarks, the top-level Makefile).
-PKG_TREE	:= README.md COPYING dkms.conf src tools debian rpm udev modprobe.d modules-load.d sysusers.d
+PKG_TREE	:= README.md COPYING dkms.conf src tools debian rpm udev modprobe.d modules-load.d sysusers.d systemd
 PKG_EXCLUDES	:= --exclude-vcs --exclude='*.o' --exclude='*.ko' --exclude='*.ko.*' \
 		   --exclude='*.mod' --exclude='*.mod.c' --exclude='.*.cmd' --exclude='.*.d' \
 		   --exclude=modules.order --exclude=Module.symvers --exclude='.tmp_*' \
