@@ -15,8 +15,9 @@
 #   mokmanager  the user's enrolment: mokmanager.exp drives MokManager
 #               over the serial console (Enroll MOK, Continue, Yes, the
 #               password, Reboot)
-#   enrolled    the modules load; a foreign key is refused; with
-#               SB_UPGRADE=1 the next kernel line is installed
+#   enrolled    the modules load; a foreign key is refused
+#   upgrade     (SB_UPGRADE=1) apt install of bookworm-backports' signed
+#               kernel image and headers: DKMS builds and signs kds for it
 #   upgraded    (SB_UPGRADE=1) the rebuilt modules load with no new step
 #
 # Prints "ok - <name>" / "not ok - <name>" per check and a last line
@@ -59,13 +60,14 @@ done
 logs="$PKG_OUT/secureboot"
 work="$KDS_CACHE/secureboot/run"
 keep=${SB_KEEP:-0}
+fresh=1
 if [ "$keep" = 1 ] && [ -f "$work/disk.img" ] && [ -f "$work/vars.fd" ]; then
+	fresh=0
 	rm -rf --one-file-system "$work/share"
 else
-	keep=0
 	rm -rf --one-file-system "$work" "$logs"
-	trap 'rm -rf --one-file-system "$work"' EXIT
 fi
+[ "$keep" = 1 ] || trap 'rm -rf --one-file-system "$work"' EXIT
 mkdir -p "$logs" "$work/share/debs" "$work/share/out" "$work/share/upgrade"
 
 cp "${debs[@]}" "$work/share/debs/"
@@ -76,14 +78,18 @@ for d in "$img_dir"/upgrade/linux-image-[0-9]*.deb; do
 	k2=${k2#linux-image-}
 done
 [ -n "$k2" ] || die "secureboot: no upgrade kernel image in $img_dir/upgrade"
-[ "$upgrade" = 1 ] && cp "$img_dir"/upgrade/*.deb "$work/share/upgrade/"
+phases="install unenrolled mokmanager enrolled"
+[ "$upgrade" = 1 ] && phases="$phases upgrade upgraded"
+phases=${SB_PHASES:-$phases}
+case " $phases " in
+*" upgrade "*) cp "$img_dir"/upgrade/*.deb "$work/share/upgrade/" ;;
+esac
 cat >"$work/share/env" <<EOF
 KDS_VERSION=$version
 KDS_K2=$k2
 KDS_MOK_PASSWORD=$password
-KDS_UPGRADE=$upgrade
 EOF
-if [ "$keep" = 0 ]; then
+if [ "$fresh" = 1 ]; then
 	say "kds-sb: copying the image and the firmware's variables"
 	cp --sparse=always "$img_dir/disk.img" "$work/disk.img"
 	cp "$vars" "$work/vars.fd"
@@ -182,9 +188,6 @@ mokmanager() {
 }
 
 t0=$(date +%s)
-phases="install unenrolled mokmanager enrolled"
-[ "$upgrade" = 1 ] && phases="$phases upgraded"
-phases=${SB_PHASES:-$phases}
 for phase in $phases; do
 	if [ "$phase" = mokmanager ]; then
 		mokmanager || break
