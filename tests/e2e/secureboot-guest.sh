@@ -140,8 +140,8 @@ no_failed_unit() {
 
 # What this boot's journal says about kds (and what modules-load said).
 boot_journal() {
-	journalctl -b -o short-monotonic --no-pager | grep -iE 'kds|modules-load|key was rejected|lockdown' |
-		grep -v 'kds-e2e' | head -n 40
+	journalctl -b -o short-monotonic --no-pager | sed "s/^\(\[[^]]*\]\) $(hostname) /\1 /" |
+		grep -iE 'kds|modules-load|key was rejected|lockdown|x\.509' | grep -v 'kds-e2e' | head -n 40
 }
 
 # What systemd-modules-load.service does with kds.conf at this boot when

@@ -174,9 +174,8 @@ mokmanager() {
 	local start rc=0
 	say "kds-sb: boot 'mokmanager' (MokManager driven over the serial console)"
 	start=$(date +%s)
-	timeout --foreground -k 10 "$timeout_s" expect -f "$here/mokmanager.exp" \
-		"$logs/console-mokmanager.log" "$password" \
-		"${qemu[@]}" -serial stdio >"$logs/mokmanager.log" 2>&1 || rc=$?
+	timeout --foreground -k 10 "$timeout_s" expect -f "$here/mokmanager.exp" "$password" \
+		"${qemu[@]}" -serial stdio >"$logs/console-mokmanager.log" 2>"$logs/mokmanager.log" || rc=$?
 	say "kds-sb: boot 'mokmanager' took $(($(date +%s) - start)) s: $(tail -n 1 "$logs/mokmanager.log")"
 	echo "boot mokmanager: $(($(date +%s) - start)) s (expect exit $rc)" >>"$logs/times.txt"
 	if [ "$rc" = 0 ]; then
