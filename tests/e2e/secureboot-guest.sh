@@ -179,9 +179,15 @@ mok_import() {
 	mokutil --list-new | grep -q "CN *= *$(dkms_signer)"
 }
 
+# (mokutil --test-key exits 1 when the key is enrolled.)
 key_enrolled() {
-	mokutil --test-key "$CERT"
-	mokutil --test-key "$CERT" 2>&1 | grep -q 'is already enrolled'
+	local out
+	out=$(mokutil --test-key "$CERT" 2>&1)
+	echo "$out"
+	case "$out" in
+	*"is already enrolled"*) return 0 ;;
+	esac
+	return 1
 }
 
 # A kds module signed with a key made here, that the kernel does not
@@ -294,6 +300,8 @@ upgraded)
 	boot_journal
 	check "the upgraded kernel $KDS_K2 is the one booted" booted_k2
 	check "Secure Boot is on after the kernel upgrade" secure_boot_on
+	check "the kernel is locked down on $KDS_K2" locked_down
+	check "mokutil --test-key: DKMS's key is still enrolled" key_enrolled
 	check "the six modules are loaded at boot on $KDS_K2 with no new step" all_loaded
 	check "they are signed by DKMS's key" signed_by_dkms "$(uname -r)"
 	check "/dev/kds/* exist on $KDS_K2" devices_present

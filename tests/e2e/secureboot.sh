@@ -116,14 +116,16 @@ result() {
 	fi
 }
 
-# The seconds from QEMU's start to the guest's user space: the whole boot
-# less the guest's uptime when its phase began (firmware, shim and GRUB
-# are what the difference adds to the kernel's boot).
+# Where a boot's seconds went: the guest's uptime (since the kernel
+# started) when its phase began and ended; the rest of QEMU's run is the
+# firmware, shim and GRUB before, and the power-off after.
 boot_seconds() {
-	local phase=$1 total=$2 up
+	local phase=$1 total=$2 up down
 	up=$(sed -n 's/^phase [^ ]* on [^ ]*, up \([0-9.]*\) s$/\1/p' "$work/share/out/$phase.log" 2>/dev/null)
-	[ -n "$up" ] || return 0
-	echo "boot $phase: $total s in all; the guest's user space began its phase $up s after the kernel started"
+	down=$(sed -n 's/^phase [^ ]* done, up \([0-9.]*\) s$/\1/p' "$work/share/out/$phase.log" 2>/dev/null)
+	[ -n "$up" ] && [ -n "$down" ] || return 0
+	echo "boot $phase: kernel start to the phase ${up%.*} s, phase done at ${down%.*} s;" \
+		"firmware, loaders and power-off $((total - ${down%.*})) s of $total s"
 }
 
 # boot PHASE: one boot running secureboot-guest.sh PHASE; 0 when it ran
