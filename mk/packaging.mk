@@ -152,7 +152,7 @@ check-pkg: pkg-deps
 
 # Path 5 of the packaging contract on a VM that boots as a Secure Boot PC
 # does (tests/e2e/secureboot.sh): on request only, not in make check.
-# SB_UPGRADE=1 adds the kernel upgrade (about 20 minutes more under TCG).
+# SB_UPGRADE=1 adds the kernel upgrade (over 40 minutes more under TCG).
 check-secureboot: deb
 	KDS_CACHE=$(KDS_CACHE) PKG_OUT=$(PKG_OUT) SB_UPGRADE=$(SB_UPGRADE) \
 		bash $(TOP)/tests/e2e/secureboot.sh
