@@ -99,6 +99,7 @@ if [ "$fresh" = 1 ]; then
 	cp "$vars" "$work/vars.fd"
 fi
 
+# shellcheck disable=SC2054 # the commas are QEMU's
 qemu=(qemu-system-x86_64 -machine q35,smm=on -accel tcg,thread=multi -cpu max -smp 2 -m 2048
 	-global driver=cfi.pflash01,property=secure,value=on
 	-drive "if=pflash,format=raw,unit=0,file=$code,readonly=on"
@@ -148,7 +149,10 @@ boot() {
 	echo "boot $phase: $(($(date +%s) - start)) s (qemu exit $rc)" >>"$logs/times.txt"
 	[ -f "$work/share/out/$phase.log" ] && cp "$work/share/out/$phase.log" "$logs/$phase.log"
 	boot_seconds "$phase" "$(($(date +%s) - start))" >>"$logs/times.txt"
-	[ "$rc" != 124 ] && [ "$rc" != 137 ] || { say "kds-sb: boot '$phase' timed out"; return 1; }
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		say "kds-sb: boot '$phase' timed out"
+		return 1
+	fi
 	grep -q "^KDS-E2E-END $phase 0\$" "$work/share/out/$phase.log" 2>/dev/null
 }
 
