@@ -17,6 +17,9 @@ REPO_URL	?= file://$(REPO_OUT)
 REPO_GNUPGHOME	?= $(KDS_CACHE)/repo-signing-key
 KDS_SIGNING_KEY	?=
 REPO_BUILD	?= deb rpm
+# REPO_KINDS=deb makes the apt repository alone (the e2e's, whose next
+# version has no rpms).
+REPO_KINDS	?= deb rpm
 REPO_DEBS	:= apt-utils createrepo-c gnupg
 
 .PHONY: repo repo-deps
@@ -26,6 +29,6 @@ repo-deps:
 
 repo: repo-deps $(REPO_BUILD)
 	@PKG_OUT='$(PKG_OUT)' PKG_VERSION='$(PKG_VERSION)' PKG_DEB_VERSION='$(PKG_DEB_VERSION)' REPO_OUT='$(REPO_OUT)' \
-		REPO_SUITE='$(REPO_SUITE)' REPO_URL='$(REPO_URL)' \
+		REPO_SUITE='$(REPO_SUITE)' REPO_URL='$(REPO_URL)' REPO_KINDS='$(REPO_KINDS)' \
 		REPO_GNUPGHOME='$(REPO_GNUPGHOME)' KDS_SIGNING_KEY='$(KDS_SIGNING_KEY)' \
 		bash $(PKG_MK)repo.sh

@@ -17,7 +17,8 @@
 #
 # Environment (set by mk/repo.mk): PKG_OUT, PKG_VERSION, PKG_DEB_VERSION,
 # REPO_OUT,
-# REPO_SUITE, REPO_URL, REPO_GNUPGHOME, KDS_SIGNING_KEY.
+# REPO_SUITE, REPO_URL, REPO_GNUPGHOME, KDS_SIGNING_KEY, REPO_KINDS ("deb
+# rpm", or "deb" for the apt repository alone).
 set -euo pipefail
 
 say() { printf '%s\n' "$*" >&2; }
@@ -28,6 +29,7 @@ deb_version=${PKG_DEB_VERSION:-$PKG_VERSION}
 out=$REPO_OUT
 suite=$REPO_SUITE
 url=${REPO_URL:-file://$out}
+kinds=" ${REPO_KINDS:-deb rpm} "
 name="kds repository signing key"
 
 # The key, by fingerprint, and gpg pointed at its keyring.
@@ -60,7 +62,7 @@ for f in "$PKG_OUT"/*-"$version"-*.rpm; do
 	case "$f" in *.src.rpm) ;; *) rpms+=("$f") ;; esac
 done
 [ "${#debs[@]}" -gt 0 ] || die "no .deb of version $deb_version in $PKG_OUT: run 'make deb' first"
-[ "${#rpms[@]}" -gt 0 ] || die "no .rpm of version $version in $PKG_OUT: run 'make rpm' first"
+[ "${#rpms[@]}" -gt 0 ] || [[ "$kinds" != *" rpm "* ]] || die "no .rpm of version $version in $PKG_OUT: run 'make rpm' first"
 
 # apt: the pool, one Packages per architecture (with the arch-all
 # packages in each), then the Release the key signs.
@@ -87,16 +89,17 @@ mv "$out/Release.new" "$out/dists/$suite/Release"
 "${sign[@]}" --clearsign -o "$out/dists/$suite/InRelease" "$out/dists/$suite/Release"
 "${sign[@]}" --armor --detach-sign -o "$out/dists/$suite/Release.gpg" "$out/dists/$suite/Release"
 
-# rpm: the binary packages, signed, and their repodata, whose repomd.xml
-# is signed too.  (Debian's rpm calls gpg gpg2.)
-mkdir -p "$out/rpm"
-cp -f "${rpms[@]}" "$out/rpm/"
-(cd "$out/rpm" && rpmsign --addsign --define "__gpg $(command -v gpg)" --define "_gpg_path $home" \
-	--define "_gpg_name $fpr" "${rpms[@]##*/}") </dev/null
-createrepo_c --quiet "$out/rpm"
-"${sign[@]}" --armor --detach-sign -o "$out/rpm/repodata/repomd.xml.asc" \
-	"$out/rpm/repodata/repomd.xml"
-
+if [[ "$kinds" == *" rpm "* ]]; then
+	# rpm: the binary packages, signed, and their repodata, whose repomd.xml
+	# is signed too.  (Debian's rpm calls gpg gpg2.)
+	mkdir -p "$out/rpm"
+	cp -f "${rpms[@]}" "$out/rpm/"
+	(cd "$out/rpm" && rpmsign --addsign --define "__gpg $(command -v gpg)" --define "_gpg_path $home" \
+		--define "_gpg_name $fpr" "${rpms[@]##*/}") </dev/null
+	createrepo_c --quiet "$out/rpm"
+	"${sign[@]}" --armor --detach-sign -o "$out/rpm/repodata/repomd.xml.asc" \
+		"$out/rpm/repodata/repomd.xml"
+fi
 # The public key, binary (for /etc/apt/keyrings) and armored (for dnf).
 "${gpg[@]}" --export --export-options export-minimal "$fpr" >"$out/kds-archive-keyring.gpg"
 "${gpg[@]}" --armor --export --export-options export-minimal "$fpr" >"$out/kds-archive-keyring.asc"
@@ -108,7 +111,8 @@ Suites: $suite
 Components: main
 Signed-By: /etc/apt/keyrings/kds-archive-keyring.gpg
 EOF
-cat >"$out/kds.repo" <<EOF
+[[ "$kinds" != *" rpm "* ]] ||
+	cat >"$out/kds.repo" <<EOF
 [kds]
 name=kds
 baseurl=$url/rpm

@@ -7,6 +7,8 @@
 # otherwise): a quick test that builds nothing.
 set -euo pipefail
 here=$(dirname "$(readlink -f "$0")")
+# (The chroot starts where this script was started, which it lacks.)
+cd /
 # shellcheck source=tests/vm/lib.sh
 . "$here/../vm/lib.sh"
 
@@ -46,16 +48,33 @@ if [ -f "$c$kb/.kds-done" ]; then
 	exit 0
 fi
 tarball=$(cd "$c/usr/src" && find . -maxdepth 1 -name 'linux-source-6.12*.tar.xz' -printf '%f\n' | head -n 1)
-say "kds-debug: building the debug kernel ($tarball; tens of minutes on 2 cores)"
-rm -rf --one-file-system "$c$kb"
-mkdir -p "$c$kb"
-chroot "$c" tar -xJf "/usr/src/$tarball" -C "$kb" --strip-components=1
-cp "$here/debug.config" "$c$kb/kernel/configs/kds_debug.config"
-chroot "$c" make -C "$kb" -s x86_64_defconfig kvm_guest.config kds_debug.config
-# The fragment must have taken: a missing dependency silently drops options.
-for opt in KASAN PROVE_LOCKING DEBUG_KMEMLEAK FAILSLAB FAIL_PAGE_ALLOC KUNIT DEBUG_ATOMIC_SLEEP; do
-	grep -q "^CONFIG_$opt=y" "$c$kb/.config" || die "debug kernel: CONFIG_$opt did not stick"
-done
-chroot "$c" nice -n 10 make -C "$kb" -s -j"$(nproc)" bzImage modules
+# A build cut short (a run stopped, the machine shut down) goes on where
+# it stopped: the tree is configured once (.kds-configured), and make
+# rebuilds only what is missing.
+if [ ! -f "$c$kb/.kds-configured" ]; then
+	say "kds-debug: building the debug kernel ($tarball; tens of minutes on 2 cores)"
+	rm -rf --one-file-system "$c$kb"
+	mkdir -p "$c$kb"
+	chroot "$c" tar -xJf "/usr/src/$tarball" -C "$kb" --strip-components=1
+	cp "$here/debug.config" "$c$kb/kernel/configs/kds_debug.config"
+	chroot "$c" make -C "$kb" -s x86_64_defconfig kvm_guest.config kds_debug.config
+	# The fragment must have taken: a missing dependency silently drops options.
+	for opt in KASAN PROVE_LOCKING DEBUG_KMEMLEAK FAILSLAB FAIL_PAGE_ALLOC KUNIT DEBUG_ATOMIC_SLEEP; do
+		grep -q "^CONFIG_$opt=y" "$c$kb/.config" || die "debug kernel: CONFIG_$opt did not stick"
+	done
+	touch "$c$kb/.kds-configured"
+else
+	say "kds-debug: going on with the debug kernel's build in $c$kb"
+	KDS_DEBUG_ANEW=0
+fi
+KDS_DEBUG_ANEW=${KDS_DEBUG_ANEW:-1}
+if ! chroot "$c" nice -n 10 make -C "$kb" -s -j"$(nproc)" bzImage modules; then
+	# A build killed mid-file may leave an object that make takes for
+	# done: a resumed build that fails starts over once.
+	[ "${KDS_DEBUG_ANEW:-0}" = 0 ] || die "debug kernel: the build failed"
+	say "kds-debug: the resumed build failed: building anew"
+	rm -f "$c$kb/.kds-configured"
+	KDS_DEBUG_ANEW=1 exec bash "$here/build-kernel.sh" "$@"
+fi
 touch "$c$kb/.kds-done"
 echo "$c$kb"

@@ -9,10 +9,12 @@
 #   - a program builds and links with libkds-dev's and kds-devel's files
 #     (dev-link.sh);
 #   - make repo: the apt repository's InRelease and Release.gpg and the rpm
-#     repository's repomd.xml verify with the exported key;
+#     repository's repomd.xml verify with the exported key; Debian's dnf
+#     reads the rpm repository and refuses it changed (dnf-repo.sh);
 #   - with E2E_FRESH=1, the README's build-and-install commands in a fresh
 #     Debian 12 with only make and git (fresh-install.sh; about 10 minutes,
 #     so off by default);
+#   - the next version's .debs build (mknext.sh, for the e2e upgrade);
 #   - the end-to-end test in a full Debian VM per release (run.sh);
 #   - with E2E_FOREIGN, apt install of the packages on i386 and arm64 and
 #     DKMS's modules booted there (foreign.sh; off for its time, see there).
@@ -23,7 +25,9 @@
 # VMs), E2E_PARALLEL (default 1: the releases' VMs run at the same time,
 # which is quicker on 2 cores than one after the other; 0: in turn),
 # E2E_FOREIGN ("i386 arm64" runs foreign.sh; default empty, see there),
-# E2E_FRESH (1 runs fresh-install.sh; default 0),
+# E2E_FRESH (1 runs fresh-install.sh; default 0), E2E_LIFECYCLE (the
+# releases whose VM also upgrades and downgrades the package, see run.sh;
+# default bookworm),
 # KDS_CACHE, PKG_OUT.
 set -uo pipefail
 here=$(dirname "$(readlink -f "$0")")
@@ -111,7 +115,11 @@ else
 	result "not ok - packaging: make deb"
 	tail -n 30 "$logs/make-deb.log" | sed 's/^/  | /' >&2
 fi
+next_pid=
 if [ "$deb_ok" = 1 ]; then
+	# The next version's .debs (the e2e upgrade), built beside make rpm.
+	bash "$here/mknext.sh" >"$logs/mknext.log" 2>&1 &
+	next_pid=$!
 	step "packaging: lintian reports no error and no warning" pkgmake lintian
 fi
 rpm_ok=0
@@ -161,7 +169,22 @@ repo_verifies() {
 if [ "$deb_ok" = 1 ] && [ "$rpm_ok" = 1 ]; then
 	step "repo: make repo's apt and rpm repositories verify with the exported key" repo_verifies
 fi
+if [ -n "$next_pid" ]; then
+	if wait "$next_pid"; then
+		result "ok - packaging: the next version's .debs build from the same tree (mknext.sh)"
+	else
+		result "not ok - packaging: the next version's .debs build from the same tree (mknext.sh)"
+		tail -n 30 "$logs/mknext.log" | sed 's/^/  | /' >&2
+	fi
+fi
 echo "# packaging checks: $(($(date +%s) - t0)) s" >&2
+
+# Debian's dnf reads the rpm repository (a cached chroot), beside the VMs.
+dnf_pid=
+if [ "$deb_ok" = 1 ] && [ "$rpm_ok" = 1 ]; then
+	bash "$here/dnf-repo.sh" 2>"$logs/dnf-repo.log" >"$logs/dnf-repo.out" &
+	dnf_pid=$!
+fi
 
 # The README's install from a clone on a fresh Debian 12, beside the VMs.
 fresh_pid=
@@ -235,6 +258,11 @@ for a in "${!foreign_pid[@]}"; do
 	wait "${foreign_pid[$a]}"
 	results_of <"$logs/foreign-$a.out"
 done
+
+if [ -n "$dnf_pid" ]; then
+	wait "$dnf_pid"
+	results_of <"$logs/dnf-repo.out"
+fi
 
 if [ -n "$fresh_pid" ]; then
 	wait "$fresh_pid"

@@ -12,25 +12,35 @@
 # disk with debugfs, with mitigations=off on the command line (CPU
 # vulnerability mitigations cost much under TCG and touch nothing kds does).
 #
-# Boots: install (step 1), boot (steps 2 and 4; step 3's option written),
-# upgraded (steps 3, 5 and 2 on the new kernel; step 6's purge), purged
-# (step 6 after the next boot).  Between boot and upgraded, the kernel
-# upgrade of step 5 (apt install of the next line's image and headers)
-# runs in a chroot of the powered-off disk on the host, natively: it is the
-# same apt, dpkg, kernel postinst hooks and DKMS autoinstall on the same
-# disk, for a kernel that is not the running one in either case (in the
-# chroot `uname -r` is the host's, whose headers the image lacks: a
-# dkms.conf that used it fails to build there, as its modules would fail to
-# load on the new kernel after a guest-side install).  In
-# the guest under TCG it took 950 s; natively, minutes.  What DKMS built is
-# then checked, and booted, in the guest.
+# Boots (guest.sh says what each checks): install (step 1), boot (steps
+# 2 and 4; step 3's option written; the package upgrade to the next
+# version, at a boot: which kernels Debian's DKMS builds for depends on
+# the running one), upgraded (steps 3, 5 and 2 on the new kernel, the
+# next version running), downgraded (the first version running; a
+# kernel removed; step 6's purge), purged (step 6 after the next boot).
+#
+# Three phases run in a chroot of the powered-off disk on the host,
+# natively: kernel, between boot and upgraded (step 5, the next line's
+# kernel image, then its headers: apt, dpkg, the kernel's postinst hooks
+# and DKMS autoinstall on the same disk, for a kernel that is not the
+# running one in either case; in the chroot `uname -r` is the host's,
+# whose headers the image lacks: a dkms.conf that used it fails to build
+# there, as its modules would fail to load on the new kernel after a
+# guest-side install; in the guest under TCG it took 950 s, natively
+# minutes); downgrade, between upgraded and downgraded (the first
+# version installed again, built for both kernels: 15 minutes in the
+# guest); and noheaders, after purged (every headers package purged,
+# then the packages installed, then the headers).  What DKMS built in a
+# chroot is then booted in the guest.
 #
 # Prints one line per check, "ok - <name>", "not ok - <name>" or
 # "ok - <name> # SKIP <why>" (check-pkg.sh numbers them); progress on
 # stderr.  Exit status 1 when any check failed.
 #
 # Environment: KDS_CACHE (images), PKG_OUT (where make deb put the .debs;
-# logs go to $PKG_OUT/e2e/<release>), E2E_BOOT_TIMEOUT (seconds, per boot).
+# logs go to $PKG_OUT/e2e/<release>), E2E_BOOT_TIMEOUT (seconds, per boot),
+# E2E_LIFECYCLE (the releases that also upgrade and downgrade the
+# package; default bookworm).
 set -euo pipefail
 here=$(dirname "$(readlink -f "$0")")
 top=$(readlink -f "$here/../..")
@@ -45,29 +55,42 @@ fi
 rel=${1:?usage: run.sh [--demo] RELEASE}
 PKG_OUT=${PKG_OUT:-$top/build/pkg}
 timeout_s=${E2E_BOOT_TIMEOUT:-2400}
+# The releases that go through the package upgrade and downgrade (two
+# boots and a DKMS build under TCG more); the others go from install to
+# purge with the new kernel, headers later, the kernel removal and no
+# headers (guest.sh, KDS_LIFE).
+life=short
+case " ${E2E_LIFECYCLE-bookworm} " in *" $rel "*) life=full ;; esac
 version=$(cat "$top/src/VERSION")
 
 bash "$here/mkimage.sh" "$rel"
 img_dir="$KDS_CACHE/e2e/$rel"
 
-debs=("$PKG_OUT/kds-dkms_${version}_all.deb" "$PKG_OUT"/kds-utils_"${version}"_*.deb
-	"$PKG_OUT"/libkds-dev_"${version}"_*.deb)
-for d in "${debs[@]}"; do
-	[ -f "$d" ] || die "e2e: no $d: run 'make deb' first"
-done
+next=
+if [ "$demo" = 0 ]; then
+	d=$(echo "$PKG_OUT"/next/kds-dkms_*_all.deb)
+	[ -f "$d" ] || die "e2e: no $d: run tests/e2e/mknext.sh first"
+	next=$(dpkg-deb -f "$d" Version)
+fi
 
 logs="$PKG_OUT/e2e/$rel"
 work="$KDS_CACHE/e2e/run-$rel"
 mnt="$work/mnt"
 
-# Everything mounted under the disk's mount point, deepest first; lazily
-# if busy.  Nothing is deleted while mounted, nor across filesystems.
+# The chroot phases mount the disk in namespaces of their own
+# (disk-chroot.sh says why), never at $mnt in the host's; what an older
+# run left mounted there goes lazily.  The loop device, which the kernel
+# lets go after the unmount, is waited for.
 unmount_disk() {
 	local m
 	[ -d "$mnt" ] || return 0
 	while read -r m; do
 		umount "$m" 2>/dev/null || umount -l "$m"
 	done < <(findmnt -rn -o TARGET | grep -E "^$(readlink -f "$mnt")(/|\$)" | sort -r)
+	for _ in $(seq 60); do
+		[ -n "$(losetup -j "$work/disk.img" 2>/dev/null)" ] || break
+		sleep 1
+	done
 }
 cleanup() {
 	unmount_disk
@@ -75,23 +98,44 @@ cleanup() {
 }
 cleanup
 rm -rf "$logs"
-mkdir -p "$logs" "$work/share/debs" "$work/share/out" "$work/boot" "$work/upgrade" "$mnt"
+mkdir -p "$logs" "$work/share/out" "$work/share/kernel" "$work/boot" "$mnt"
 trap cleanup EXIT
 
-cp "${debs[@]}" "$work/share/debs/"
-cp "$img_dir"/upgrade/*.deb "$work/upgrade/"
+# The packages reach the guest as a user gets them: by name from a signed
+# repository (make repo), in the share, which guest.sh links at
+# /srv/kds-repo.  repo-1 holds src/VERSION's packages; repo-2 adds the
+# next version's (mknext.sh) to a copy of it, whose pool keeps the first:
+# the upgrade is apt upgrade, the downgrade an install by version.  With
+# guest.sh's repo_link and pkg_install, the one place that says where
+# packages come from.  The two releases' runs take turns with the key.
+# repo_add DIR PKG_DIR [MAKE-VARIABLE...]: make repo of PKG_DIR's packages
+# into DIR, the apt repository alone.
+repo_add() {
+	local dir=$1 pkgs=$2
+	shift 2
+	flock "$KDS_CACHE/.repo-key.lock" make --no-print-directory -f "$top/mk/packaging.mk" \
+		TOP="$top" KDS_CACHE="$KDS_CACHE" PKG_OUT="$pkgs" REPO_BUILD= REPO_KINDS=deb \
+		REPO_OUT="$dir" REPO_URL=file:///srv/kds-repo "$@" repo
+}
+make_repos() {
+	local r=$work/share
+	repo_add "$r/repo-1" "$PKG_OUT" || return 1
+	[ -n "$next" ] || return 0
+	cp -a "$r/repo-1" "$r/repo-2"
+	repo_add "$r/repo-2" "$PKG_OUT/next" PKG_VERSION="$next" PKG_DEB_VERSION="$next"
+}
+make_repos >"$logs/repo.log" 2>&1 || {
+	tail -n 20 "$logs/repo.log" >&2
+	die "e2e: make repo of the packages failed (log: $logs/repo.log)"
+}
+cp "$img_dir"/upgrade/*.deb "$work/share/kernel/"
 cp "$here/guest.sh" "$work/share/guest.sh"
 k2=
-for d in "$work"/upgrade/linux-image-[0-9]*.deb; do
+for d in "$work"/share/kernel/linux-image-[0-9]*.deb; do
 	k2=$(dpkg-deb -f "$d" Package)
 	k2=${k2#linux-image-}
 done
 [ -n "$k2" ] || die "e2e: no upgrade kernel image in $img_dir/upgrade"
-cat >"$work/share/env" <<EOF
-KDS_RELEASE=$rel
-KDS_VERSION=$version
-KDS_K2=$k2
-EOF
 say "kds-e2e: $rel: copying the image"
 cp --sparse=always "$img_dir/disk.img" "$work/disk.img"
 
@@ -107,11 +151,27 @@ newest_kernel() {
 		done | tail -n 1
 }
 
+cat >"$work/share/env" <<EOF
+KDS_RELEASE=$rel
+KDS_VERSION=$version
+KDS_NEXT=$next
+KDS_LIFE=$life
+KDS_K1=$(newest_kernel)
+KDS_K2=$k2
+EOF
+
 # boot PHASE: one boot of the VM running guest.sh PHASE; 0 when guest.sh
 # ran to its end.
 boot() {
 	local phase=$1 kver start rc cpu
 	kver=$(newest_kernel)
+	if [ -z "$kver" ]; then
+		# What debugfs read then, for the log; and once more after a sync.
+		debugfs -R 'ls -l /boot' "$work/disk.img" 2>&1 | sed 's/^/  | /' >&2
+		sync
+		sleep 5
+		kver=$(newest_kernel)
+	fi
 	[ -n "$kver" ] || { say "kds-e2e: no kernel with an initrd in the image's /boot"; return 1; }
 	rm -f "$work/boot/"*
 	debugfs -R "dump /boot/vmlinuz-$kver $work/boot/vmlinuz" "$work/disk.img" 2>/dev/null
@@ -211,74 +271,43 @@ if [ "$demo" = 1 ]; then
 	exit 0
 fi
 
-# Each line prefixed with the seconds since the step began.
-stamp() {
-	local line t0=$SECONDS
-	while IFS= read -r line; do
-		printf '%4d| %s\n' $((SECONDS - t0)) "$line"
-	done
-}
-
-# Step 5's install, in a chroot of the powered-off disk (see the top): the
-# next line's kernel image and headers with apt; the kernel's postinst
-# hooks have DKMS build kds for it.  Only /proc and a few device nodes are
-# given to the chroot.  0 when apt succeeded.
-upgrade_in_chroot() {
-	local n rc=0
-	mount -o loop "$work/disk.img" "$mnt" || return 1
-	mount -t proc proc "$mnt/proc" &&
-		mount -t tmpfs -o mode=0755,size=1m tmpfs "$mnt/dev" || rc=1
-	for n in null zero full random urandom tty; do
-		[ "$rc" = 0 ] || break
-		touch "$mnt/dev/$n" && mount --bind "/dev/$n" "$mnt/dev/$n" || rc=1
-	done
-	if [ "$rc" = 0 ]; then
-		ln -s /proc/self/fd "$mnt/dev/fd" && ln -s /proc/self/fd/0 "$mnt/dev/stdin" &&
-			ln -s /proc/self/fd/1 "$mnt/dev/stdout" && ln -s /proc/self/fd/2 "$mnt/dev/stderr" ||
-			rc=1
-	fi
-	if [ "$rc" = 0 ]; then
-		rm -rf "$mnt/tmp/kds-upgrade" && mkdir "$mnt/tmp/kds-upgrade" &&
-			cp "$work"/upgrade/*.deb "$mnt/tmp/kds-upgrade/" || rc=1
-	fi
-	if [ "$rc" = 0 ]; then
-		# shellcheck disable=SC2016
-		chroot "$mnt" /usr/bin/env -i HOME=/root LC_ALL=C.UTF-8 \
-			DEBIAN_FRONTEND=noninteractive \
-			PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-			sh -c 'apt-get install -y -q /tmp/kds-upgrade/*.deb' 2>&1 |
-			stamp >"$logs/upgrade.log"
-		[ "${PIPESTATUS[0]}" = 0 ] || rc=1
-		rm -rf "$mnt/tmp/kds-upgrade"
+# chroot_phase PHASE: guest.sh PHASE in a chroot of the powered-off disk
+# (see the top), the share bound to its /mnt; its checks reported as a
+# boot's are.  Only /proc and a few device nodes are given to the chroot.
+chroot_phase() {
+	local phase=$1 rc=0 start out="$work/share/out/$1.log"
+	say "kds-e2e: $rel: '$phase' in a chroot of the disk"
+	start=$(date +%s)
+	bash "$here/disk-chroot.sh" "$work/disk.img" "$mnt" "$work/share" "$phase" \
+		>"$out" 2>&1 || rc=$?
+	echo "KDS-E2E-END $phase $rc" >>"$out"
+	if [ "$rc" = 125 ]; then
+		echo "not ok - $rel: '$phase': the disk mounted and unmounted in its own namespace (log: $logs/$phase.log)"
+		grep '^disk-chroot: ' "$out" | sed 's/^/  | /' >&2
 	fi
 	unmount_disk
-	return "$rc"
-}
-
-host_upgrade() {
-	local start name
-	name="5: apt install of the $k2 kernel image and headers (chroot of the powered-off disk)"
-	say "kds-e2e: $rel: kernel upgrade to $k2 in a chroot of the disk"
-	start=$(date +%s)
-	if upgrade_in_chroot; then
-		echo "ok - $rel: $name"
-		echo "host chroot: kernel upgrade to $k2: $(($(date +%s) - start)) s" >>"$logs/times.txt"
-		say "kds-e2e: $rel: kernel upgrade took $(($(date +%s) - start)) s"
+	cp "$out" "$logs/$phase.log" 2>/dev/null || true
+	echo "host chroot $phase: $(($(date +%s) - start)) s" >>"$logs/times.txt"
+	say "kds-e2e: $rel: '$phase' took $(($(date +%s) - start)) s"
+	report "$phase"
+	if [ "$rc" = 0 ]; then
+		echo "ok - $rel: '$phase' (chroot of the powered-off disk) ran to its end"
 		return 0
 	fi
-	echo "not ok - $rel: $name (log: $logs/upgrade.log)"
-	tail -n 40 "$logs/upgrade.log" 2>/dev/null | sed 's/^/  | /' >&2
+	echo "not ok - $rel: '$phase' (chroot of the powered-off disk) ran to its end (log: $logs/$phase.log)"
+	tail -n 40 "$logs/$phase.log" 2>/dev/null | sed 's/^/  | /' >&2
 	failed=1
 	return 1
 }
 
 t0=$(date +%s)
-for phase in install boot upgrade upgraded purged; do
-	if [ "$phase" = upgrade ]; then
-		host_upgrade || break
-	else
-		run_phase "$phase" || break
-	fi
+phases="install boot kernel upgraded downgrade downgraded purged noheaders"
+[ "$life" = full ] || phases="install boot kernel upgraded purged noheaders"
+for phase in $phases; do
+	case "$phase" in
+	kernel | downgrade | noheaders) chroot_phase "$phase" || break ;;
+	*) run_phase "$phase" || break ;;
+	esac
 done
 say "kds-e2e: $rel: $(($(date +%s) - t0)) s from the first boot (logs: $logs)"
 echo "total $(($(date +%s) - t0)) s" >>"$logs/times.txt"

@@ -18,8 +18,8 @@
 #                      in the tree, build/check a link to the latest run:
 #                      runs side by side never share a log directory)
 #   KDS_E2E=0          skip the package end-to-end test (make check-pkg:
-#                      full Debian VMs for bookworm and trixie, about 11
-#                      minutes under TCG); default 1
+#                      full Debian VMs: bookworm five boots, trixie
+#                      four, beside the kernel lines); default 1
 #   KDS_VM_TIMEOUT     seconds one VM may run (default 1500)
 #   KDS_STACK_MAX      largest stack frame a module function may have, in
 #                      bytes (default 1024)
@@ -336,8 +336,13 @@ e2e_end() {
 	nskip=$((nskip + s))
 	row[e2e]="$p/$f (ok/fail), ${t} s"
 	[ "$s" = 0 ] || row[e2e]="$p/$f (ok/fail, skip $s), ${t} s"
-	{ grep -E '^not ok' "$e2e_log" || true; } | while IFS= read -r l; do note "FAIL: e2e: $l"; done
 	[ "$f" = 0 ] || failures+=("package end-to-end test: $f failed (see $e2e_log)")
+	# Each failed check by name, and what the e2e said of the host's side
+	# ("kds-e2e: ..."), in the summary: the end of the output is what a CI
+	# log keeps.
+	while IFS= read -r l; do
+		failures+=("  e2e: $l")
+	done < <(grep -E '^not ok|^kds-e2e: .*(no kernel|timed out|failed|busy)' "$e2e_log" | head -n 12)
 }
 
 summary() {
