@@ -17,6 +17,10 @@
 #   make deb / make rpm  packages (see mk/packaging.mk); as root they install
 #                        their build dependencies, as a user they say the
 #                        apt-get line to run
+#   make check-secureboot  install, enrol DKMS's key in MokManager, load under
+#                        lockdown, in a VM booted by shim and GRUB under OVMF's
+#                        Secure Boot firmware (tests/e2e/secureboot.sh; on
+#                        request, not in make check)
 #   make repo            the packages as a signed apt repository and an rpm
 #                        repository in build/pkg/repo, with the public key,
 #                        kds.sources and kds.repo (see mk/repo.mk); the key is

@@ -482,7 +482,9 @@ purge_removed_files() {
 	for f in /usr/lib/udev/rules.d/60-kds.rules /usr/lib/modprobe.d/kds.conf \
 		/usr/lib/modules-load.d/kds.conf /usr/lib/sysusers.d/kds.conf \
 		/etc/modprobe.d/kds.conf /usr/bin/kdsctl /usr/include/linux/kds.h \
-		/usr/include/libkds.h; do
+		/usr/include/libkds.h /lib/systemd/system/kds-secure-boot.service \
+		/etc/systemd/system/sysinit.target.wants/kds-secure-boot.service \
+		/usr/lib/kds/kds-secure-boot; do
 		[ ! -e "$f" ] || { echo "left: $f"; rc=1; }
 	done
 	if dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n' kds-dkms kds-utils libkds-dev 2>/dev/null |
