@@ -611,11 +611,13 @@ class Report:
         s = self.s
         if not s:
             return
-        self.w("## Reader scaling (2 vCPUs, plain TCG)")
+        self.w("## Reader and writer scaling (2 vCPUs, plain TCG)")
         self.w()
-        self.w("Readers each pinned to a CPU with their own open file, get"
-               " of present keys (16-byte values, sequential keys) for a"
-               " fixed time; ops/s summed over the readers, median of the"
+        self.w("Threads each pinned to a CPU with their own open file, for a"
+               " fixed time on present keys (16-byte values, sequential"
+               " keys): get; put of a new value, each thread on keys of its"
+               " own (put-disjoint) or all on the same keys in the same order"
+               " (put-shared).  ops/s summed over the threads, median of the"
                " samples.  getppid() and an unknown command are controls: they"
                " show how much two vCPUs of multi-threaded TCG on this host"
                " can scale at all.")
@@ -642,8 +644,8 @@ class Report:
                          (f["median"] + "x") if f["median"] != "n/a"
                          else f["note"],
                          best[1] + "x" if len(best) == 2 else "n/a", norm])
-        self.w(table(["what", "backend", "N", "1 reader ops/s",
-                      "2 readers ops/s", "ratio (medians)",
+        self.w(table(["what", "backend", "N", "1 thread ops/s",
+                      "2 threads ops/s", "ratio (medians)",
                       "ratio (best samples)", "ratio / getppid ratio"],
                      rows, left=2))
 

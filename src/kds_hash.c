@@ -18,9 +18,12 @@
  * with c the inverse of GOLDEN_RATIO_64, all land in bucket 0.
  *
  * Readers (get, iter, shape) take no lock: they walk a chain under
- * rcu_read_lock() and only memcpy.  Writers are serialised by one spinlock
- * and free what they unlink with kds_entry_free_rcu(), after every reader
- * that could still see it has left its read-side section.
+ * rcu_read_lock() and only memcpy.  A writer takes the lock of its bucket
+ * alone, from an array of spinlocks hashed by bucket number
+ * (alloc_bucket_spinlocks(), as rhashtable does), so writers of different
+ * buckets run side by side; each frees what it unlinks with
+ * kds_entry_free_rcu(), after every reader that could still see it has
+ * left its read-side section.
  *
  * Each chain is kept in ascending key order.  A lookup stops at the first
  * larger key; a walk visits bucket after bucket and emits the entries of
@@ -29,10 +32,13 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/atomic.h>
+#include <linux/cpumask.h>
 #include <linux/hash.h>
 #include <linux/hashtable.h>
 #include <linux/kernel.h>
 #include <linux/lockdep.h>
+#include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/overflow.h>
@@ -53,6 +59,14 @@
 
 /* Buckets handled per lock hold or read-side section by clear and shape. */
 #define KDS_HASH_CHUNK		1024U
+
+/*
+ * Writer locks per possible CPU (a power of two), at most one per bucket:
+ * two writers on different buckets share a lock with a chance of about
+ * 1 in (this times the CPUs).
+ */
+#define KDS_HASH_LOCKS_PER_CPU	64U
+#define KDS_HASH_LOCKS_MAX	8192U
 
 static unsigned int bits = 16;
 module_param(bits, uint, 0444);
@@ -84,27 +98,31 @@ static_assert(offsetofend(struct kds_hash_entry, rcu) == KDS_HASH_HEAD);
 
 /**
  * struct kds_hash - the hash table of one store
- * @lock: see below
+ * @locks: see below
+ * @lock_mask: the number of @locks less one (a power of two less one)
  * @buckets: see below
- * @buckets_used: buckets whose chain is not empty; changed under @lock,
- *	read without it (READ_ONCE)
+ * @buckets_used: buckets whose chain is not empty; changed by a writer
+ *	under its bucket's lock, read with no lock
  * @bits: log2 of the number of buckets, fixed at load
  * @keyed: bucket hash is hsiphash under @key rather than hash_64()
  * @key: the random hsiphash key of this store, drawn at init
  */
 struct kds_hash {
 	/*
-	 * @lock serialises writers: put, del and clear change the chains
-	 * only while holding it.  Taken in process context, never from an
-	 * interrupt; holders do not sleep (allocation happens before, and
-	 * freeing is deferred past a grace period).  Readers never take it.
-	 * Order (kds.h): after the core's mutexes, if held; no lock is
-	 * taken inside it, and nothing but allocation-free work runs there
-	 * (counters, kds_entry_free_rcu()).
+	 * @locks serialise the writers of a bucket: put, del and clear
+	 * change bucket b's chain only while holding kds_hash_lock(h, b),
+	 * @locks[b & @lock_mask].  One writer holds one of them at a time.
+	 * Taken in process context, never from an interrupt; holders do
+	 * not sleep (allocation happens before, and freeing is deferred
+	 * past a grace period).  Readers never take them.  Order (kds.h):
+	 * after the core's mutexes, if held; no lock is taken inside one,
+	 * and nothing but allocation-free work runs there (atomic
+	 * counters, kds_entry_free_rcu()).
 	 */
-	spinlock_t lock;
+	spinlock_t *locks;
+	unsigned int lock_mask;
 	/*
-	 * @buckets: 2^@bits chain heads.  Chains change under @lock with
+	 * @buckets: 2^@bits chain heads.  A chain changes under its lock with
 	 * the _rcu list helpers and are read under rcu_read_lock(); an entry
 	 * is immutable once on a chain (a put replaces the whole entry).
 	 *
@@ -138,7 +156,7 @@ struct kds_hash {
 	 * grace period, so none is freed under it.
 	 */
 	struct hlist_head *buckets;
-	unsigned long buckets_used;
+	atomic_long_t buckets_used;
 	unsigned int bits;
 	bool keyed;
 	hsiphash_key_t key;
@@ -157,27 +175,32 @@ static u32 kds_hash_nr_buckets(const struct kds_hash *h)
 	return BIT(h->bits);
 }
 
+/* The lock of bucket @b's writers (see struct kds_hash). */
+static spinlock_t *kds_hash_lock(const struct kds_hash *h, u32 b)
+{
+	return &h->locks[b & h->lock_mask];
+}
+
 static const u8 *kds_hash_value(const struct kds_hash_entry *e)
 {
 	return kds_value_bytes(&e->val);
 }
 
 /*
- * @key's entry on the chain @head, or NULL; *@prev is set to the entry
+ * @key's entry on bucket @b's chain, or NULL; *@prev is set to the entry
  * of the largest key below @key (NULL if none), behind which a new entry
  * for @key keeps the chain in key order.
  */
-static struct kds_hash_entry *kds_hash_find_locked(struct kds_hash *h,
-						   struct hlist_head *head,
+static struct kds_hash_entry *kds_hash_find_locked(struct kds_hash *h, u32 b,
 						   u64 key,
 						   struct kds_hash_entry **prev)
 {
 	struct kds_hash_entry *e;
 
-	lockdep_assert_held(&h->lock);
+	lockdep_assert_held(kds_hash_lock(h, b));
 
 	*prev = NULL;
-	hlist_for_each_entry(e, head, node) {
+	hlist_for_each_entry(e, &h->buckets[b], node) {
 		if (e->key >= key)
 			return e->key == key ? e : NULL;
 		*prev = e;
@@ -185,30 +208,30 @@ static struct kds_hash_entry *kds_hash_find_locked(struct kds_hash *h,
 	return NULL;
 }
 
-/* Link @e into @head behind @prev (at the head if NULL): key order. */
-static void kds_hash_link(struct kds_hash *h, struct hlist_head *head,
-			  struct kds_hash_entry *e,
+/* Link @e into bucket @b behind @prev (at the head if NULL): key order. */
+static void kds_hash_link(struct kds_hash *h, u32 b, struct kds_hash_entry *e,
 			  struct kds_hash_entry *prev)
 {
-	lockdep_assert_held(&h->lock);
+	struct hlist_head *head = &h->buckets[b];
+
+	lockdep_assert_held(kds_hash_lock(h, b));
 
 	if (hlist_empty(head))
-		WRITE_ONCE(h->buckets_used, h->buckets_used + 1);
+		atomic_long_inc(&h->buckets_used);
 	if (prev)
 		hlist_add_behind_rcu(&e->node, &prev->node);
 	else
 		hlist_add_head_rcu(&e->node, head);
 }
 
-/* Unlink @e from @head; readers still on it go on to its successor. */
-static void kds_hash_unlink(struct kds_hash *h, struct hlist_head *head,
-			    struct kds_hash_entry *e)
+/* Unlink @e from bucket @b; readers still on it go on to its successor. */
+static void kds_hash_unlink(struct kds_hash *h, u32 b, struct kds_hash_entry *e)
 {
-	lockdep_assert_held(&h->lock);
+	lockdep_assert_held(kds_hash_lock(h, b));
 
 	hlist_del_rcu(&e->node);
-	if (hlist_empty(head))
-		WRITE_ONCE(h->buckets_used, h->buckets_used - 1);
+	if (hlist_empty(&h->buckets[b]))
+		atomic_long_dec(&h->buckets_used);
 }
 
 static int kds_hash_check_params(void)
@@ -232,25 +255,34 @@ static int kds_hash_check_params(void)
 static int kds_hash_init(struct kds_store *s)
 {
 	struct kds_hash *h;
+	unsigned int nlocks;
 
 	if (kds_hash_check_params())
 		return -EINVAL;
 	h = kzalloc(sizeof(*h), GFP_KERNEL);
 	if (!h)
 		return -ENOMEM;
-	spin_lock_init(&h->lock);
 	h->bits = bits;
 	h->keyed = !strcmp(hashfn, "hsiphash");
 	if (h->keyed)
 		get_random_bytes(&h->key, sizeof(h->key));
+	/* a power of two: the helper's mask is its size less one */
+	nlocks = roundup_pow_of_two(min(num_possible_cpus(), 64U)) *
+		 KDS_HASH_LOCKS_PER_CPU;
+	nlocks = min3(nlocks, KDS_HASH_LOCKS_MAX, kds_hash_nr_buckets(h));
+	if (alloc_bucket_spinlocks(&h->locks, &h->lock_mask, nlocks, 0,
+				   GFP_KERNEL))
+		goto err_free_table;
 	h->buckets = kvmalloc_array(kds_hash_nr_buckets(h),
 				    sizeof(*h->buckets), GFP_KERNEL);
 	if (!h->buckets)
-		goto err_free_table;
+		goto err_free_locks;
 	__hash_init(h->buckets, kds_hash_nr_buckets(h));
 	kds_set_priv(s, h);
 	return 0;
 
+err_free_locks:
+	free_bucket_spinlocks(h->locks);
 err_free_table:
 	kfree(h);
 	return -ENOMEM;
@@ -260,7 +292,7 @@ static int kds_hash_put(struct kds_store *s, u64 key, const void *val,
 			u32 len, u32 flags)
 {
 	struct kds_hash *h = kds_priv(s);
-	struct hlist_head *head = &h->buckets[kds_hash_bucket(h, key)];
+	u32 b = kds_hash_bucket(h, key);
 	struct kds_hash_entry *e, *old, *prev;
 	int ret;
 
@@ -269,17 +301,17 @@ static int kds_hash_put(struct kds_store *s, u64 key, const void *val,
 		return PTR_ERR(e);
 	e->key = key;
 
-	spin_lock(&h->lock);
-	old = kds_hash_find_locked(h, head, key, &prev);
+	spin_lock(kds_hash_lock(h, b));
+	old = kds_hash_find_locked(h, b, key, &prev);
 	ret = kds_put_admit(s, old, flags);
 	if (ret)
 		goto unlock;
 	if (old)	/* a reader on this chain sees either the old or the new */
 		hlist_replace_rcu(&old->node, &e->node);
 	else
-		kds_hash_link(h, head, e, prev);
+		kds_hash_link(h, b, e, prev);
 unlock:
-	spin_unlock(&h->lock);
+	spin_unlock(kds_hash_lock(h, b));
 
 	/* the new entry, on error, no reader saw: the old one, some may have */
 	if (ret)
@@ -322,54 +354,53 @@ static long kds_hash_get(struct kds_store *s, u64 key, void *buf, u32 cap)
 static int kds_hash_del(struct kds_store *s, u64 key)
 {
 	struct kds_hash *h = kds_priv(s);
-	struct hlist_head *head = &h->buckets[kds_hash_bucket(h, key)];
+	u32 b = kds_hash_bucket(h, key);
 	struct kds_hash_entry *e, *prev;
 
-	spin_lock(&h->lock);
-	e = kds_hash_find_locked(h, head, key, &prev);
+	spin_lock(kds_hash_lock(h, b));
+	e = kds_hash_find_locked(h, b, key, &prev);
 	if (e) {
-		kds_hash_unlink(h, head, e);
+		kds_hash_unlink(h, b, e);
 		kds_store_forget(s);
 	}
-	spin_unlock(&h->lock);
+	spin_unlock(kds_hash_lock(h, b));
 
 	kds_entry_free_rcu(s, e, KDS_HASH_HEAD);
 	return e ? 0 : -ENOENT;
 }
 
 static void kds_hash_empty_bucket(struct kds_store *s, struct kds_hash *h,
-				  struct hlist_head *head)
+				  u32 b)
 {
 	struct kds_hash_entry *e;
 	struct hlist_node *tmp;
 
-	lockdep_assert_held(&h->lock);
+	lockdep_assert_held(kds_hash_lock(h, b));
 
-	hlist_for_each_entry_safe(e, tmp, head, node) {
-		kds_hash_unlink(h, head, e);
+	hlist_for_each_entry_safe(e, tmp, &h->buckets[b], node) {
+		kds_hash_unlink(h, b, e);
 		kds_store_forget(s);
 		kds_entry_free_rcu(s, e, KDS_HASH_HEAD);
 	}
 }
 
 /*
- * Bucket by bucket, in chunks: the lock is not held across the whole
- * table, so a clear of a large table neither stalls other CPUs spinning on
- * it nor this one (it may sleep between chunks).
+ * Bucket by bucket, each under its own lock, so that a clear of a large
+ * table stalls no writer longer than one chain takes; it may sleep after
+ * each chunk of buckets.
  */
 static int kds_hash_clear(struct kds_store *s)
 {
 	struct kds_hash *h = kds_priv(s);
 	u32 n = kds_hash_nr_buckets(h);
-	u32 b, end;
+	u32 b;
 
-	for (b = 0; b < n; b = end) {
-		end = min(n, b + KDS_HASH_CHUNK);
-		spin_lock(&h->lock);
-		for (; b < end; b++)
-			kds_hash_empty_bucket(s, h, &h->buckets[b]);
-		spin_unlock(&h->lock);
-		cond_resched();
+	for (b = 0; b < n; b++) {
+		spin_lock(kds_hash_lock(h, b));
+		kds_hash_empty_bucket(s, h, b);
+		spin_unlock(kds_hash_lock(h, b));
+		if ((b + 1) % KDS_HASH_CHUNK == 0)
+			cond_resched();
 	}
 	return 0;
 }
@@ -384,6 +415,7 @@ static void kds_hash_destroy(struct kds_store *s)
 
 	kds_hash_clear(s);
 	kvfree(h->buckets);
+	free_bucket_spinlocks(h->locks);
 	kfree(h);
 }
 
@@ -440,7 +472,7 @@ unlock:
 
 /*
  * The longest chain is counted under rcu_read_lock() in chunks of
- * buckets, never under the writers' lock; the occupied buckets are a
+ * buckets, never under the writers' locks; the occupied buckets are a
  * counter the writers keep.
  */
 static void kds_hash_shape(struct kds_store *s, struct kds_shape *shape)
@@ -464,7 +496,7 @@ static void kds_hash_shape(struct kds_store *s, struct kds_shape *shape)
 		cond_resched();
 	}
 	shape->longest_chain = longest;
-	shape->buckets_used = READ_ONCE(h->buckets_used);
+	shape->buckets_used = atomic_long_read(&h->buckets_used);
 	shape->buckets = n;
 }
 

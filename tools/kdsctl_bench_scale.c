@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kdsctl bench - reader scaling: the same lookups from one thread, then
- * from several, each pinned to its own CPU and holding its own open file,
- * for a fixed time.  The ratio of the totals says how well the backend's
- * read side scales (RCU lookups should not share a cache line).
+ * kdsctl bench - reader and writer scaling: the same operations from one
+ * thread, then from several, each pinned to its own CPU and holding its
+ * own open file, for a fixed time.  The ratio of the totals says how well
+ * the backend's read side scales (RCU lookups should not share a cache
+ * line), and its write side: puts that replace present keys, each thread
+ * on keys of its own (disjoint) or every thread on the same keys in the
+ * same order (overlapping, so that they meet on one bucket or node).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -29,6 +32,7 @@ struct scale_shared {
 	const uint64_t *keys;
 	size_t nkeys;
 	uint32_t vsize;
+	unsigned int threads;
 	int ready;		/* threads ready to start */
 	int go;			/* 1: start; 2: stop */
 };
@@ -60,6 +64,9 @@ static int scale_op(struct scale_thread *t, struct kds_dev *dev, char *buf,
 	switch (sh->what) {
 	case SCALE_GET:
 		return kds_get(dev, sh->keys[i], buf, sh->vsize, &len);
+	case SCALE_PUT_DISJOINT:
+	case SCALE_PUT_SHARED:
+		return kds_put(dev, sh->keys[i], buf, sh->vsize, 0);
 	case SCALE_NOOP:
 		return kds_unknown_cmd(dev);
 	default:
@@ -73,16 +80,29 @@ static void *scale_reader(void *arg)
 	struct scale_thread *t = arg;
 	struct scale_shared *sh = t->sh;
 	struct kds_dev dev = KDS_DEV_INIT;
-	size_t i = (size_t)t->cpu * 7919U;
+	size_t i = (size_t)t->cpu * 7919U, step = 1;
 	char *buf;
 	int err = 0;
 
+	/*
+	 * Readers start apart; disjoint writers take every threads-th key
+	 * from their own first; overlapping writers all start at key 0.
+	 */
+	if (sh->what == SCALE_PUT_DISJOINT) {
+		i = t->cpu;
+		step = sh->threads;
+	} else if (sh->what == SCALE_PUT_SHARED) {
+		i = 0;
+	}
 	pin_to(t->cpu);
 	buf = malloc(sh->vsize ? sh->vsize : 1);
 	if (!buf) {
 		err = -ENOMEM;
 		goto out_ready;
 	}
+	memset(buf, 'v', sh->vsize ? sh->vsize : 1);
+	if (sh->nkeys && i >= sh->nkeys)
+		i %= sh->nkeys;
 	if (sh->what != SCALE_GETPPID)
 		err = kds_open_path(&dev, sh->path);
 out_ready:
@@ -94,7 +114,8 @@ out_ready:
 
 		for (k = 0; k < SCALE_CHECK_EVERY && !err; k++) {
 			if (sh->nkeys)
-				i = i + 1 < sh->nkeys ? i + 1 : 0;
+				/* past the end: this thread's first key */
+				i = i + step < sh->nkeys ? i + step : i % step;
 			err = scale_op(t, &dev, buf, i);
 			t->ops++;
 		}
@@ -117,6 +138,7 @@ static int scale_sample(struct scale_shared *sh, unsigned int threads,
 	int err = 0;
 
 	memset(t, 0, sizeof(t));
+	sh->threads = threads;
 	sh->ready = 0;
 	sh->go = 0;
 	for (i = 0; i < threads; i++) {
@@ -154,7 +176,8 @@ void bench_scale(const char *path, int what, const uint64_t *keys,
 		.path	= path,
 		.what	= what,
 		.keys	= keys,
-		.nkeys	= what == SCALE_GET ? nkeys : 0,
+		.nkeys	= what == SCALE_GET || what == SCALE_PUT_DISJOINT ||
+			  what == SCALE_PUT_SHARED ? nkeys : 0,
 		.vsize	= vsize,
 	};
 	unsigned int s;
@@ -208,7 +231,7 @@ static void scale_pair(struct bench *b, const char *what, const char *backend,
 	 * One reader, then several, in turn: a host that is busier for a
 	 * while then weighs on both sides alike.
 	 */
-	progress(b, "reader scaling: %s %s", what, backend);
+	progress(b, "scaling: %s %s", what, backend);
 	memset(&r1, 0, sizeof(r1));
 	memset(&r2, 0, sizeof(r2));
 	for (s = 0; s < b->scale_samples && !r1.err && !r2.err; s++) {
@@ -243,7 +266,7 @@ static void scale_pair(struct bench *b, const char *what, const char *backend,
 			best2 = f2.v[i] > best2 ? f2.v[i] : best2;
 		ratio.v[ratio.nv++] = med1 > 0 ? med2 / med1 : 0;
 		snprintf(ratio.note, sizeof(ratio.note),
-			 "%s: median ops/s of %u readers over one; best over best %.2f",
+			 "%s: median ops/s of %u threads over one; best over best %.2f",
 			 what, b->scale_threads, best1 > 0 ? best2 / best1 : 0);
 	}
 	emit(b, &ratio);
@@ -296,6 +319,10 @@ void run_scaling(struct bench *b)
 		}
 		scale_pair(b, "scale-get-hit", t->name, t->path, SCALE_GET, n,
 			   vsize);
+		scale_pair(b, "scale-put-disjoint", t->name, t->path,
+			   SCALE_PUT_DISJOINT, n, vsize);
+		scale_pair(b, "scale-put-shared", t->name, t->path,
+			   SCALE_PUT_SHARED, n, vsize);
 		kds_clear(&t->dev);
 		t->count = 0;
 	}

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * kdsctl bench - reader scaling: kdsctl_bench_scale.c.
+ * kdsctl bench - reader and writer scaling: kdsctl_bench_scale.c.
  */
 #ifndef KDSCTL_BENCH_SCALE_H
 #define KDSCTL_BENCH_SCALE_H
@@ -19,16 +19,18 @@ struct scale_result {
 	int err;
 };
 
-/* What each reader thread does in a loop. */
+/* What each thread does in a loop. */
 #define SCALE_GET	0	/* KDS_IOC_GET of a present key */
 #define SCALE_NOOP	1	/* an unknown command (ENOTTY) */
 #define SCALE_GETPPID	2	/* getppid(), a control without kds */
+#define SCALE_PUT_DISJOINT 3	/* a put replacing a present key; keys of its own */
+#define SCALE_PUT_SHARED 4	/* the same, every thread on the same keys */
 
 /**
- * bench_scale - @threads readers, each pinned to its own CPU, for @secs
+ * bench_scale - @threads threads, each pinned to its own CPU, for @secs
  * @path: the kds device (unused for SCALE_GETPPID)
  * @what: SCALE_*
- * @keys: @nkeys present keys (SCALE_GET)
+ * @keys: @nkeys present keys (SCALE_GET, SCALE_PUT_*)
  * @nkeys: keys at @keys
  * @vsize: the values' size
  * @threads: reader threads
