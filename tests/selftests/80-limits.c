@@ -330,10 +330,13 @@ TEST_F_TIMEOUT(memory, one_mib_values_work_and_unload_frees_them, LIMIT_TIMEOUT)
  * values of 1 KiB take about 1 KiB and a header each, in the kernel's
  * slab and vmalloc memory and in the store's bytes alike.  The xarray and
  * the maple tree add their nodes: keys 0..3999 fill an XArray's leaves
- * (64 keys each, 576 bytes: 63 leaves and a root, 10 bytes an entry); the
- * maple tree's leaves hold 16 slots and stay about half full at least
- * (256 bytes for 8 keys: 32 bytes an entry, and as much again for the
- * nodes above, at most); the bytes stat counts a maple node per entry.
+ * (64 keys each, 576 bytes: 63 leaves and a root, 10 bytes an entry).
+ * The maple tree's nodes (256 bytes) cost more than its half-full leaves
+ * suggest: 1161 to 1249 bytes an entry in all were read on 6.1 and 6.12,
+ * varying from run to run with the nodes it replaces as it grows, which
+ * it frees after a grace period.  Its bound is what its store charges,
+ * a maple node per entry: the memory kds really takes stays within what
+ * it counts against kds.max_bytes.
  * The slab and vmalloc figure is an upper bound only: on 7.3 it reads
  * about 600 bytes per value for rbtree and xarray, most likely slabs the
  * previous backend's run left cached and that are reused without
@@ -377,8 +380,8 @@ TEST_F_TIMEOUT(memory, one_kib_values_cost_about_their_size, LIMIT_TIMEOUT)
 		node_share = 64 * 576 / KIB_VALUES + 1;
 		stat_share = node_share;
 	} else if (!strcmp(variant->backend, "maple")) {
-		node_share = 2 * 256 / 8;
-		stat_share = 256;
+		node_share = 256;
+		stat_share = node_share;
 	}
 	/* the value, its key, and no size class above: what the store counts */
 	ASSERT_LE(1024 + 8, per_bytes);
