@@ -11,13 +11,14 @@
 #   - make repo: the apt repository's InRelease and Release.gpg and the rpm
 #     repository's repomd.xml verify with the exported key; Debian's dnf
 #     reads the rpm repository and refuses it changed (dnf-repo.sh);
-#   - with E2E_FRESH=1, the README's build-and-install commands in a fresh
-#     Debian 12 with only make and git (fresh-install.sh; about 10 minutes,
-#     so off by default);
+#   - the README's build-and-install commands in a fresh Debian 12 with
+#     only make and git (fresh-install.sh, beside the VMs; E2E_FRESH=0
+#     skips it);
 #   - the next version's .debs build (mknext.sh, for the e2e upgrade);
 #   - the end-to-end test in a full Debian VM per release (run.sh);
 #   - with E2E_FOREIGN, apt install of the packages on i386 and arm64 and
-#     DKMS's modules booted there (foreign.sh; off for its time, see there).
+#     DKMS's modules booted there (foreign.sh; make check-arch, for its
+#     time, see there).
 # Prints "ok N name" / "not ok N name" lines and "N passed, N failed"
 # (", N skipped"); exits 1 when anything failed.
 #
@@ -25,7 +26,7 @@
 # VMs), E2E_PARALLEL (default 1: the releases' VMs run at the same time,
 # which is quicker on 2 cores than one after the other; 0: in turn),
 # E2E_FOREIGN ("i386 arm64" runs foreign.sh; default empty, see there),
-# E2E_FRESH (1 runs fresh-install.sh; default 0), E2E_LIFECYCLE (the
+# E2E_FRESH (0 skips fresh-install.sh; default 1), E2E_LIFECYCLE (the
 # releases whose VM also upgrades and downgrades the package, see run.sh;
 # default bookworm),
 # KDS_CACHE, PKG_OUT.
@@ -188,7 +189,7 @@ fi
 
 # The README's install from a clone on a fresh Debian 12, beside the VMs.
 fresh_pid=
-if [ "${E2E_FRESH:-0}" = 1 ]; then
+if [ "${E2E_FRESH:-1}" = 1 ]; then
 	( t1=$(date +%s)
 	  bash "$here/fresh-install.sh" 2>>"$logs/fresh-install.err"
 	  echo "# fresh install: $(($(date +%s) - t1)) s" >&2 ) >"$logs/fresh-install.out" &

@@ -40,8 +40,9 @@ share=${KDS_SHARE:?}
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8
 
-MODULES="kds kds_list kds_hash kds_rbtree kds_xarray kds_maple"
-BACKENDS="list hash rbtree xarray maple"
+# MODULES, BACKENDS, APTLOG, tap, check, stamp
+# shellcheck source=tests/e2e/guest-lib.sh
+. "$share/guest-lib.sh"
 MEMBER=kdsuser  # in group kds
 OUTSIDER=kdsnobody
 KVER=$(uname -r)
@@ -52,38 +53,10 @@ KDS_LIFE=${KDS_LIFE:-full}
 RUNNING=$KDS_VERSION
 [ "$KDS_LIFE" != full ] || RUNNING=$KDS_NEXT
 
-tap() {
-	echo "KDS-TAP $1 $2"
-}
-
-# check NAME COMMAND [ARG]...: one test line; the command's output is log.
-check() {
-	local name=$1 t0=$SECONDS
-	shift
-	echo "--- $name"
-	if "$@"; then
-		tap ok "$name"
-	else
-		tap "not ok" "$name"
-	fi
-	echo "    ($((SECONDS - t0)) s)"
-}
-
 as() {
 	local user=$1
 	shift
 	runuser -u "$user" -- "$@"
-}
-
-# The apt output of an install, for later checks.
-APTLOG=/root/kds-apt.log
-
-# Each line prefixed with the seconds since the phase began.
-stamp() {
-	local line
-	while IFS= read -r line; do
-		printf '%4d| %s\n' "$SECONDS" "$line"
-	done
 }
 
 # ---- checks -------------------------------------------------------------

@@ -25,33 +25,10 @@ share=${KDS_SHARE:?}
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8
 
-MODULES="kds kds_list kds_hash kds_rbtree kds_xarray kds_maple"
-BACKENDS="list hash rbtree xarray maple"
-APTLOG=/root/kds-apt.log
+# MODULES, BACKENDS, APTLOG, tap, check, stamp
+# shellcheck source=tests/e2e/guest-lib.sh
+. "$share/guest-lib.sh"
 CERT=/var/lib/dkms/mok.pub
-
-tap() {
-	echo "KDS-TAP $1 $2"
-}
-
-check() {
-	local name=$1 t0=$SECONDS
-	shift
-	echo "--- $name"
-	if "$@"; then
-		tap ok "$name"
-	else
-		tap "not ok" "$name"
-	fi
-	echo "    ($((SECONDS - t0)) s)"
-}
-
-stamp() {
-	local line
-	while IFS= read -r line; do
-		printf '%4d| %s\n' "$SECONDS" "$line"
-	done
-}
 
 # ---- checks -------------------------------------------------------------
 

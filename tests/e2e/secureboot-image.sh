@@ -24,6 +24,8 @@ set -euo pipefail
 here=$(dirname "$(readlink -f "$0")")
 # shellcheck source=tests/vm/lib.sh
 . "$here/../vm/lib.sh"
+# shellcheck source=tests/e2e/image-root.sh
+. "$here/image-root.sh"
 
 rel=bookworm
 suites="$rel $rel-updates $rel-backports"
@@ -41,7 +43,7 @@ cmdline="root=LABEL=kds-root ro console=ttyS0 panic=10 quiet systemd.show_status
 
 dir="$KDS_CACHE/secureboot/$rel"
 new="$dir.new"
-want="$(cat "$here/secureboot-image.sh" "$here/guest/"* | sha256sum | cut -c1-16) $rel"
+want="$(cat "$here/secureboot-image.sh" "$here/image-root.sh" "$here/guest/"* | sha256sum | cut -c1-16) $rel"
 if [ -f "$dir/.kds-stamp" ] && [ -f "$dir/disk.img" ] &&
 	[ "$(cat "$dir/.kds-stamp")" = "$want" ]; then
 	exit 0
@@ -51,45 +53,11 @@ trap 'remove_tree "$new/root"' EXIT
 
 remove_tree "$new"
 mkdir -p "$new/upgrade" "$new/esp"
-mirror=$(debian_mirror)
-sources=()
-for s in $suites; do
-	sources+=("deb $mirror $s main")
-done
-
-masked="apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer"
-masked="$masked e2scrub_reap.service fstrim.timer man-db.timer"
-
 say "kds-sb: building the $rel Secure Boot VM image (suites: $suites)"
-# See mkimage.sh for the options; shim-signed's postinst runs grub-install
-# only on an EFI system with /boot/efi/EFI/debian, which the tree is not.
-# shellcheck disable=SC2016
-mmdebstrap --quiet --mode=root --variant=apt --include="$pkgs" \
-	--aptopt='Acquire::Check-Valid-Until "false"' \
-	--aptopt='APT::Install-Recommends "false"' \
-	--dpkgopt='path-exclude=/usr/share/doc/*' \
-	--dpkgopt='path-include=/usr/share/doc/*/copyright' \
-	--dpkgopt='path-exclude=/usr/share/locale/*' \
-	--dpkgopt='path-exclude=/usr/share/info/*' \
-	--customize-hook='echo kds-sb >"$1/etc/hostname"' \
-	--customize-hook='printf "LABEL=kds-root / ext4 rw,errors=remount-ro 0 1\n" >"$1/etc/fstab"' \
-	--customize-hook='chroot "$1" passwd -d root >/dev/null' \
-	--customize-hook="install -m 0755 '$here/guest/kds-e2e-boot' \"\$1/usr/local/sbin/kds-e2e-boot\"" \
-	--customize-hook="install -m 0644 '$here/guest/kds-e2e.service' \"\$1/etc/systemd/system/kds-e2e.service\"" \
-	--customize-hook='chroot "$1" systemctl enable kds-e2e.service' \
-	--customize-hook="for u in $masked; do ln -sf /dev/null \"\$1/etc/systemd/system/\$u\"; done" \
-	--customize-hook='mkdir -p "$1/var/cache/kds-upgrade/partial"' \
-	--customize-hook="chroot \"\$1\" apt-get install -q -y --download-only -t $upgrade_suite \
-		-o Dir::Cache::Archives=/var/cache/kds-upgrade linux-image-amd64 linux-headers-amd64" \
-	--customize-hook="mv \"\$1\"/var/cache/kds-upgrade/*.deb '$new/upgrade/'" \
-	--customize-hook='rm -rf "$1/var/cache/kds-upgrade"' \
-	"$rel" "$new/root" "${sources[@]}"
-
-od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$new/root/etc/machine-id"
-echo >>"$new/root/etc/machine-id"
-
-ls "$new"/upgrade/linux-image-[0-9]*.deb >/dev/null 2>&1 ||
-	die "secureboot-image: no kernel image from $upgrade_suite was downloaded"
+# shim-signed's postinst runs grub-install only on an EFI system with
+# /boot/efi/EFI/debian, which the tree is not.
+image_root "$new/root" "$new/upgrade" kds-sb "LABEL=kds-root / ext4 rw,errors=remount-ro 0 1" \
+	"$pkgs" "$suites" "$upgrade_suite"
 [ -e "$new/root/vmlinuz" ] && [ -e "$new/root/initrd.img" ] ||
 	die "secureboot-image: no /vmlinuz or /initrd.img symlink in the root"
 

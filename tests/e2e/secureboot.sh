@@ -76,6 +76,7 @@ mkdir -p "$logs" "$work/share/debs" "$work/share/out" "$work/share/upgrade"
 
 cp "${debs[@]}" "$work/share/debs/"
 cp "$here/secureboot-guest.sh" "$work/share/guest.sh"
+cp "$here/guest-lib.sh" "$work/share/guest-lib.sh"
 k2=
 for d in "$img_dir"/upgrade/linux-image-[0-9]*.deb; do
 	k2=$(dpkg-deb -f "$d" Package)

@@ -4,8 +4,7 @@
 #                           line_arch in lib.sh)
 # Debian's own packages of that architecture, unpacked, never run (the
 # host cannot run i386 binaries, nor arm64 without emulation): the
-# headers the modules are built against and, for a line that boots (in
-# make check or make check-arch), the
+# headers the modules are built against and, for a line that boots, the
 # kernel image and its modules' tree, and the static busybox and kmod
 # (with its libraries) that go into the line's initramfs.
 set -euo pipefail
@@ -47,7 +46,7 @@ served_kernel() {
 	# "<abi>" of every linux-image-<abi>-<flavour>, newest first: 6.12.117+deb13, 6.1.0-50.
 	while read -r v; do
 		local need=("linux-headers-$v-$flavour") kb=""
-		KDS_ARCH_BOOT=1 line_boots "$line" && need+=("linux-image-$v-$flavour")
+		line_boots "$line" && need+=("linux-image-$v-$flavour")
 		while read -r p; do
 			need+=("$p")
 			case "$p" in linux-kbuild-*) kb=$p ;; esac
@@ -106,7 +105,7 @@ rm -f "$dir.new.debs"
 # For a line that boots: busybox-static and kmod with its libraries, of
 # the line's release, else of bookworm (the amd64 lines run bookworm's
 # kmod on every kernel too) when the mirror lacks some of the release's.
-if KDS_ARCH_BOOT=1 line_boots "$line"; then
+if line_boots "$line"; then
 	for r in "$rel" bookworm; do
 		sources=()
 		for s in $suites; do
