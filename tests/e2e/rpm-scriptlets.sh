@@ -141,9 +141,14 @@ files_placed() {
 	for f in /usr/lib/udev/rules.d/60-kds.rules /usr/lib/modprobe.d/kds.conf \
 		/usr/lib/modules-load.d/kds.conf /usr/lib/sysusers.d/kds.conf \
 		"/usr/src/kds-$version/dkms.conf" "/usr/src/kds-$version/src/Kbuild" \
-		/usr/bin/kdsctl /usr/include/linux/kds.h /usr/include/libkds.h; do
+		/usr/bin/kdsctl /usr/include/linux/kds.h /usr/include/libkds.h \
+		/usr/lib/kds/kds-secure-boot /usr/lib/systemd/system/kds-secure-boot.service; do
 		[ -e "$root$f" ] || { echo "missing: $f"; rc=1; }
 	done
+	# The unit is enabled by the package, whatever the presets say.
+	f=/usr/lib/systemd/system/sysinit.target.wants/kds-secure-boot.service
+	[ "$(readlink "$root$f")" = ../kds-secure-boot.service ] || { echo "not a link to the unit: $f"; rc=1; }
+	[ -x "$root/usr/lib/kds/kds-secure-boot" ] || { echo "not executable: /usr/lib/kds/kds-secure-boot"; rc=1; }
 	return "$rc"
 }
 
@@ -176,6 +181,9 @@ erased() {
 	local rc=0
 	[ ! -e "$root/var/lib/dkms/kds" ] || { echo "left: /var/lib/dkms/kds"; rc=1; }
 	compgen -G "$root/usr/src/kds-*" && rc=1
+	compgen -G "$root/usr/lib/systemd/system/*kds*" && rc=1
+	compgen -G "$root/usr/lib/systemd/system/sysinit.target.wants/kds*" && rc=1
+	[ ! -e "$root/usr/lib/kds" ] || { echo "left: /usr/lib/kds"; rc=1; }
 	find "$root/lib/modules" -path '*/updates/dkms/kds*' | grep . && rc=1
 	in_root rpm -qa | grep '^kds-' && rc=1
 	return "$rc"
@@ -215,7 +223,7 @@ mkdir -p "$root/lib/modules/$old_kernel"
 ln -s "/usr/src/linux-headers-$(kver)" "$root/lib/modules/$old_kernel/build"
 check "rpm -i kds-dkms kds-utils kds-devel ($version)" rpm_install
 check "%post created group kds through sysusers" group_created
-check "files in place under /usr/lib, /usr/src, /usr/bin, /usr/include" files_placed
+check "files in place under /usr/lib, /usr/src, /usr/bin, /usr/include; kds-secure-boot.service enabled by the package" files_placed
 check "%post had DKMS build and install kds $version for $(kver)" installed "$version"
 check "DKMS skipped kernel $old_kernel (older than 6.1) and says why" old_kernel_skipped
 rm -rf "$root/lib/modules/$old_kernel"
