@@ -62,7 +62,7 @@ PKG_EXCLUDES	:= --exclude-vcs --exclude='*.o' --exclude='*.ko' --exclude='*.ko.*
 # those, what make check-pkg runs.
 RPM_BUILD_DEBS	:= rpm dpkg-dev gcc make libc6-dev
 PKG_HOST_DEBS	= dpkg-dev debhelper dh-dkms fakeroot lintian rpm rpmlint mmdebstrap \
-		   qemu-system-x86 qemu-system-arm qemu-user-static e2fsprogs gcc make libc6-dev \
+		   qemu-system-x86 qemu-system-arm qemu-user-static arch-test e2fsprogs gcc make libc6-dev \
 		   $(REPO_DEBS)
 PKG_NEED	:= bash $(PKG_MK)need.sh
 PKG_GOAL	= pkg-version-check

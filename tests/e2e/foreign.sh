@@ -52,13 +52,14 @@ notok() { echo "not ok - $arch: $*"; }
 # ELF header magic of i386 executables goes to the register file.
 binfmt_setup() {
 	local bm=/proc/sys/fs/binfmt_misc
-	# make pkg-deps installs it; run alone, the first of the
-	# architectures (they run at the same time) does, the other waits.
+	# make pkg-deps installs them (mmdebstrap wants arch-test for a
+	# foreign architecture); run alone, the first of the architectures
+	# (they run at the same time) does, the other waits.
 	mkdir -p "$KDS_CACHE"
 	flock "$KDS_CACHE/.foreign-qemu.lock" sh -c '
-		command -v qemu-aarch64-static >/dev/null && exit 0
+		command -v qemu-aarch64-static >/dev/null && command -v arch-test >/dev/null && exit 0
 		apt-get update -q >/dev/null &&
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -q qemu-user-static >/dev/null'
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -q qemu-user-static arch-test >/dev/null'
 	[ -e "$bm/register" ] || mount -t binfmt_misc binfmt_misc "$bm"
 	case "$arch" in
 	arm64)
