@@ -18,8 +18,12 @@
  *    then the structure's own (xa_lock, a maple tree's spinlock); RCU
  *    readers take none, and a backend takes no lock of the core's.  As
  *    those are mutexes, a callback may sleep where its backend allows.
- *  - No callback copies to or from user space: values arrive and leave
- *    in kernel buffers.
+ *  - No callback copies from user space: values arrive in kernel
+ *    buffers.  A get hands its value to kds_value_out(), which writes it
+ *    where the core said: a kernel buffer, or the caller's user buffer
+ *    with page faults disabled (copy_to_user_nofault(), which never
+ *    sleeps); the core copies a value that could not be written so
+ *    through a kernel buffer after the backend's lock is dropped.
  *  - get and iter run in atomic context if the backend's read side is
  *    RCU or a spinlock: they must not sleep, so they only memcpy.
  *  - put allocates its entry with kds_entry_new() before taking its
@@ -51,6 +55,7 @@
 #include <linux/atomic.h>
 #include <linux/types.h>
 #include <linux/gfp.h>
+#include <linux/uaccess.h>
 #include <uapi/linux/kds.h>
 
 /*
@@ -65,6 +70,7 @@
 
 struct kds_store;
 struct kds_iter;
+struct kds_out;
 struct kds_kloop;
 struct io_uring_cmd;
 
@@ -102,9 +108,9 @@ struct kds_shape {
  *	value.  With KDS_PUT_NOREPLACE in @flags, -EEXIST if present.
  *	Returns 0, -ENOSPC (kds.max_bytes or kds.max_entries), -EEXIST or
  *	-ENOMEM, and leaves the store unchanged on error.
- * @get: copy @key's value to @buf if it fits in @cap bytes (a longer one
- *	is not copied at all) and return the value length, or -ENOENT;
- *	kds_value_out() does it.
+ * @get: hand @key's value to kds_value_out() with @out, under the
+ *	backend's read-side lock, and return what it returns (the value's
+ *	length), or -ENOENT.
  * @del: remove @key: 0 or -ENOENT.
  * @clear: remove every entry: 0, or -ENOMEM or -EINTR (a fatal signal)
  *	with the entries not yet removed left whole.
@@ -124,7 +130,7 @@ struct kds_ops {
 	void (*destroy)(struct kds_store *s);
 	int (*put)(struct kds_store *s, u64 key, const void *val, u32 len,
 		   u32 flags);
-	long (*get)(struct kds_store *s, u64 key, void *buf, u32 cap);
+	long (*get)(struct kds_store *s, u64 key, struct kds_out *out);
 	int (*del)(struct kds_store *s, u64 key);
 	int (*clear)(struct kds_store *s);
 	void (*iter)(struct kds_store *s, struct kds_iter *it);
@@ -338,20 +344,45 @@ static inline const u8 *kds_value_bytes(const struct kds_value *v)
 }
 
 /**
- * kds_value_out - hand a value found by a backend's get to the core
- * @buf: the core's buffer
- * @cap: its size
+ * struct kds_out - where a get's value goes (the core fills it)
+ * @kbuf: a kernel buffer of @cap bytes; or NULL, and the value goes to
+ * @ubuf: the caller's buffer in user space, of @cap bytes
+ * @cap: the buffer's size
+ * @faulted: set by kds_value_out() when @ubuf could not be written
+ *	without a page fault
+ *
+ * A get of the ioctls writes the value once, from the entry to the
+ * caller, under the backend's read-side lock: with page faults disabled,
+ * which is allowed under RCU and spinlocks and makes the copy fail
+ * rather than sleep on a page not present.  Only then does the core read
+ * the value again into a kernel buffer, for a copy_to_user() that may
+ * fault with no lock held.
+ */
+struct kds_out {
+	void *kbuf;
+	void __user *ubuf;
+	u32 cap;
+	bool faulted;
+};
+
+/**
+ * kds_value_out - write a value found by a backend's get where @out says
+ * @out: the destination
  * @v: the value
  *
- * A value longer than @cap is not copied at all: the core, told its
- * length, asks again with a buffer that size.
+ * A value longer than @out->cap is not written at all: the caller, told
+ * its length, decides (ERANGE, or a larger buffer).  Never sleeps.
  *
  * Return: the value's length, for the get to return.
  */
-static inline long kds_value_out(void *buf, u32 cap, const struct kds_value *v)
+static inline long kds_value_out(struct kds_out *out, const struct kds_value *v)
 {
-	if (v->len <= cap)
-		memcpy(buf, kds_value_bytes(v), v->len);
+	if (v->len > out->cap)
+		return v->len;
+	if (out->kbuf)
+		memcpy(out->kbuf, kds_value_bytes(v), v->len);
+	else if (copy_to_user_nofault(out->ubuf, kds_value_bytes(v), v->len))
+		out->faulted = true;
 	return v->len;
 }
 

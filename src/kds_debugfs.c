@@ -127,6 +127,7 @@ static int kds_kloop_run(struct kds_store *s, const struct kds_kloop_req *r,
 	const struct kds_ops *ops = s->ops;
 	u32 cap = r->op == KDS_KLOOP_GET ? kds_max_value_size : r->vsize;
 	u64 i, key, t0, elapsed = 0, done = 0;
+	struct kds_out out = { .cap = cap };
 	void *buf;
 	int ret = 0;
 
@@ -135,6 +136,7 @@ static int kds_kloop_run(struct kds_store *s, const struct kds_kloop_req *r,
 	if (!buf)
 		return -ENOMEM;
 	memset(buf, 'k', cap);
+	out.kbuf = buf;
 
 	while (done < r->count) {
 		u64 n = min_t(u64, r->count - done, KDS_KLOOP_STRIDE);
@@ -144,7 +146,7 @@ static int kds_kloop_run(struct kds_store *s, const struct kds_kloop_req *r,
 			key = r->rand ? kds_mix64(r->seed + i) : i + 1;
 			switch (r->op) {
 			case KDS_KLOOP_GET:
-				*hits += ops->get(s, key, buf, cap) >= 0;
+				*hits += ops->get(s, key, &out) >= 0;
 				break;
 			case KDS_KLOOP_PUT:
 				*hits += !ops->put(s, key, buf, r->vsize, 0);

@@ -18,8 +18,9 @@
  * with c the inverse of GOLDEN_RATIO_64, all land in bucket 0.
  *
  * Readers (get, iter, shape) take no lock: they walk a chain under
- * rcu_read_lock() and only memcpy.  A writer takes the lock of its bucket
- * alone, from an array of spinlocks hashed by bucket number
+ * rcu_read_lock() and only copy a value out (kds_value_out(), which
+ * never sleeps).  A writer takes the lock of its bucket alone, from an
+ * array of spinlocks hashed by bucket number
  * (alloc_bucket_spinlocks(), as rhashtable does), so writers of different
  * buckets run side by side; each frees what it unlinks with
  * kds_entry_free_rcu(), after every reader that could still see it has
@@ -338,7 +339,7 @@ kds_hash_find_rcu(struct kds_hash *h, u64 key)
 	return NULL;
 }
 
-static long kds_hash_get(struct kds_store *s, u64 key, void *buf, u32 cap)
+static long kds_hash_get(struct kds_store *s, u64 key, struct kds_out *out)
 {
 	struct kds_hash_entry *e;
 	long ret = -ENOENT;
@@ -346,7 +347,7 @@ static long kds_hash_get(struct kds_store *s, u64 key, void *buf, u32 cap)
 	rcu_read_lock();
 	e = kds_hash_find_rcu(kds_priv(s), key);
 	if (e)
-		ret = kds_value_out(buf, cap, &e->val);
+		ret = kds_value_out(out, &e->val);
 	rcu_read_unlock();
 	return ret;
 }

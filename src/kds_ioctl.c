@@ -10,12 +10,15 @@
  * which copies the value in with copy_from_user() and calls kds_op_put()
  * in the core; the backend takes its lock inside ops->put and copies the
  * value into its entry.  A get goes the other way: kds_user_get() has
- * ops->get copy the value into a kernel buffer under the backend's
- * read-side lock (RCU in most), then copy_to_user() takes it to the
- * caller once that lock is dropped, and put_user() answers value_len.
+ * ops->get write the value from its entry straight to the caller's buffer
+ * under the backend's read-side lock (RCU in most), with page faults
+ * disabled (kds_value_out()); only a buffer that would fault gets the
+ * value through a kernel buffer and copy_to_user() once that lock is
+ * dropped.  put_user() answers value_len.
  *
- * No lock is held in this file.  Values up to KDS_STACK_VALUE bytes cross
- * through a buffer on the stack, larger ones through kvmalloc().
+ * No lock is held in this file.  A put's value up to KDS_STACK_VALUE
+ * bytes crosses through a buffer on the stack, a larger one through
+ * kvmalloc().
  */
 #include <linux/build_bug.h>
 #include <linux/kernel.h>
@@ -47,10 +50,10 @@ static_assert(offsetof(struct kds_stats, length) == 80);
 static_assert(sizeof(struct kds_clear) == 8);
 
 /*
- * Values up to this size cross through the stack, with no allocation.
- * It saves a kvmalloc() and kvfree() per call: on 6.1 (make bench,
- * N=10^3, 16-byte values) a hash get costs 1191 guest instructions with
- * it and 1662 with a buffer allocated per call, a put 1705 and 2166.
+ * A put's value up to this size crosses through the stack, with no
+ * allocation.  It saves a kvmalloc() and kvfree() per call: on 6.1 (make
+ * bench, N=10^3, 16-byte values) a put costs 1705 guest instructions with
+ * it and 2166 with a buffer allocated per call.
  */
 #define KDS_STACK_VALUE		256
 /*
@@ -136,6 +139,29 @@ out_free_val:
 	return ret;
 }
 
+/*
+ * A get whose value ops->get could not write to the caller's buffer
+ * without a page fault (a page not yet touched, swapped out, or not
+ * writable): read it again into a kernel buffer of its length, for a
+ * copy_to_user() that may fault with no lock held.  A value that grew
+ * meanwhile is read again into a larger buffer, up to @max bytes.
+ * Returns the value's length (@out->kbuf holds it if it is at most @max),
+ * or -ENOENT or -ENOMEM; @out->kbuf is the caller's to free.
+ */
+static long kds_get_bounce(struct kds_store *s, u64 key, struct kds_out *out,
+			   u32 max, long vlen)
+{
+	do {
+		kvfree(out->kbuf);
+		out->cap = vlen;
+		out->kbuf = kvmalloc(max_t(long, vlen, 1), KDS_GFP);
+		if (!out->kbuf)
+			return -ENOMEM;
+		vlen = s->ops->get(s, key, out);
+	} while (vlen > out->cap && vlen <= max);
+	return vlen;
+}
+
 /**
  * kds_user_get - get @key's value to user space
  * @s: the store
@@ -143,50 +169,37 @@ out_free_val:
  * @uval: user address of the caller's buffer
  * @len: in: the buffer's size; out: the value's length, when found
  *
- * ops->get copies the value into a buffer on the stack.  One longer than
- * that is read again into a buffer of its size (again if it grew
- * meanwhile: each try has a larger buffer, up to kds.max_value_size),
- * unless it is too long for the caller anyway.
+ * ops->get writes the value straight from its entry to the caller's
+ * buffer (kds_value_out()), one copy whatever its length: no bounce
+ * buffer and no second lookup, unless that buffer is not writable
+ * without a page fault (kds_get_bounce()).
  *
  * Return: 0; -ENOENT; -ERANGE if the value is longer than the buffer
  * (*@len then holds its length, nothing is copied); -EFAULT; -ENOMEM.
  */
 static int kds_user_get(struct kds_store *s, u64 key, u64 uval, u32 *len)
 {
-	u8 stack[KDS_STACK_VALUE] __uninitialized;
-	void *buf = stack;
-	long cap = sizeof(stack);
+	struct kds_out out = { .ubuf = u64_to_user_ptr(uval), .cap = *len };
 	long vlen;
-	int ret;
+	int ret = 0;
 
 	this_cpu_inc(s->stats->gets);
-	vlen = s->ops->get(s, key, buf, cap);
-	while (vlen > cap && vlen <= *len) {
-		if (buf != stack)
-			kvfree(buf);
-		cap = vlen;
-		buf = kvmalloc(cap, KDS_GFP);
-		if (!buf)
-			return -ENOMEM;
-		vlen = s->ops->get(s, key, buf, cap);
-	}
+	vlen = s->ops->get(s, key, &out);
+	if (out.faulted)
+		vlen = kds_get_bounce(s, key, &out, *len, vlen);
 	if (vlen < 0) {
 		ret = vlen;
 		goto out_free_buf;
 	}
 	this_cpu_inc(s->stats->hits);
-	if (vlen > *len) {
-		*len = vlen;
+	if (vlen > *len)
 		ret = -ERANGE;
-	} else if (copy_to_user(u64_to_user_ptr(uval), buf, vlen)) {
+	else if (out.kbuf && copy_to_user(out.ubuf, out.kbuf, vlen))
 		ret = -EFAULT;
-	} else {
+	if (ret != -EFAULT)
 		*len = vlen;
-		ret = 0;
-	}
 out_free_buf:
-	if (buf != stack)
-		kvfree(buf);
+	kvfree(out.kbuf);
 	return ret;
 }
 

@@ -123,7 +123,7 @@ unlock:
 	return ret;
 }
 
-static long kds_list_get(struct kds_store *s, u64 key, void *buf, u32 cap)
+static long kds_list_get(struct kds_store *s, u64 key, struct kds_out *out)
 {
 	struct kds_list *l = kds_priv(s);
 	struct kds_list_entry *e;
@@ -132,7 +132,7 @@ static long kds_list_get(struct kds_store *s, u64 key, void *buf, u32 cap)
 	down_read(&l->lock);
 	e = kds_list_find(l, key);
 	if (e)
-		ret = kds_value_out(buf, cap, &e->val);
+		ret = kds_value_out(out, &e->val);
 	up_read(&l->lock);
 	return ret;
 }

@@ -153,7 +153,7 @@ unlock:
 	return ret;
 }
 
-static long kds_mt_get(struct kds_store *s, u64 key, void *buf, u32 cap)
+static long kds_mt_get(struct kds_store *s, u64 key, struct kds_out *out)
 {
 	struct kds_mt *m = kds_priv(s);
 	struct kds_mt_entry *e;
@@ -167,7 +167,7 @@ static long kds_mt_get(struct kds_store *s, u64 key, void *buf, u32 cap)
 	rcu_read_lock();
 	e = mtree_load(&m->mt, index);
 	if (e)
-		ret = kds_value_out(buf, cap, &e->val);
+		ret = kds_value_out(out, &e->val);
 	rcu_read_unlock();
 	return ret;
 }

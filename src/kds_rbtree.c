@@ -56,9 +56,10 @@ struct kds_rb {
 	 * @lock protects @root and every entry in it.  Taken for reading by
 	 * get and iter, for writing by put, del and clear; always in process
 	 * context, never from an interrupt.  Holders do not sleep: they only
-	 * walk the tree and memcpy.  Order (kds.h): after the core's
-	 * mutexes, if held; no lock is taken inside it: entries are
-	 * allocated before it, freed after it.
+	 * walk the tree and copy a value out (kds_value_out(), which never
+	 * sleeps).  Order (kds.h): after the core's mutexes, if held; no
+	 * lock is taken inside it: entries are allocated before it, freed
+	 * after it.
 	 */
 	rwlock_t lock;
 	struct rb_root root;
@@ -261,7 +262,7 @@ unlock:
 	return ret;
 }
 
-static long kds_rb_get(struct kds_store *s, u64 key, void *buf, u32 cap)
+static long kds_rb_get(struct kds_store *s, u64 key, struct kds_out *out)
 {
 	struct kds_rb *t = kds_priv(s);
 	struct kds_rb_entry *e;
@@ -270,7 +271,7 @@ static long kds_rb_get(struct kds_store *s, u64 key, void *buf, u32 cap)
 	read_lock(&t->lock);
 	e = kds_rb_find(t, key);
 	if (e)
-		ret = kds_value_out(buf, cap, &e->val);
+		ret = kds_value_out(out, &e->val);
 	read_unlock(&t->lock);
 	return ret;
 }

@@ -5,10 +5,11 @@
  * The key is the XArray index itself, and the stored pointer is the
  * entry; on a 32-bit kernel, where an index is 32 bits, keys above
  * ULONG_MAX are refused with EOVERFLOW (kds_key_index()).  Readers
- * take no lock: xa_load() or xa_find() under rcu_read_lock(), then memcpy
- * before unlocking.  Writers are serialised by a mutex, so that "is the key
- * there?" and "store it" are one step: admission against max_entries is
- * exact and KDS_PUT_NOREPLACE needs no retry.  Erased entries are freed
+ * take no lock: xa_load() or xa_find() under rcu_read_lock(), then copy
+ * the value out (kds_value_out(), which never sleeps) before unlocking.
+ * Writers are serialised by a mutex, so that "is the key there?" and
+ * "store it" are one step: admission against max_entries is exact and
+ * KDS_PUT_NOREPLACE needs no retry.  Erased entries are freed
  * after a grace period.  The XArray's nodes are charged to the writer's
  * memory cgroup (XA_FLAGS_ACCOUNT) and counted in the store's bytes
  * through the XArray's update callback (kds_xa_node_update()).
@@ -192,7 +193,7 @@ unlock:
 	return ret;
 }
 
-static long kds_xa_get(struct kds_store *s, u64 key, void *buf, u32 cap)
+static long kds_xa_get(struct kds_store *s, u64 key, struct kds_out *out)
 {
 	struct kds_xa *x = kds_priv(s);
 	struct kds_xa_entry *e;
@@ -206,7 +207,7 @@ static long kds_xa_get(struct kds_store *s, u64 key, void *buf, u32 cap)
 	rcu_read_lock();
 	e = xa_load(&x->xa, index);
 	if (e)
-		ret = kds_value_out(buf, cap, &e->val);
+		ret = kds_value_out(out, &e->val);
 	rcu_read_unlock();
 	return ret;
 }

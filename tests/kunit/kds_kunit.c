@@ -97,6 +97,14 @@ static u64 kds_test_rand(u64 *state)
 	return z ^ (z >> 31);
 }
 
+/* ops->get into a kernel buffer of @cap bytes, as the debugfs loop does. */
+static long kds_test_get(struct kds_test *t, u64 key, void *buf, u32 cap)
+{
+	struct kds_out out = { .kbuf = buf, .cap = cap };
+
+	return kds_test_get(t, key, &out);
+}
+
 static int kds_test_put(struct kds_test *t, u64 key, const char *val)
 {
 	return t->ops->put(t->s, key, val, strlen(val), 0);
@@ -117,7 +125,7 @@ static int kds_test_holds(struct kds_test *t, u64 key, const char *want)
 	char buf[64] = {};
 	long len;
 
-	len = t->ops->get(t->s, key, buf, sizeof(buf) - 1);
+	len = kds_test_get(t, key, buf, sizeof(buf) - 1);
 	if (len < 0)
 		return len;
 	return len == strlen(want) && !strcmp(buf, want) ? 0 : 1;
@@ -347,10 +355,10 @@ static void kds_test_get_of_a_missing_key_is_enoent(struct kunit *test)
 	struct kds_test *t = test->priv;
 	char buf[8];
 
-	KUNIT_EXPECT_EQ(test, t->ops->get(t->s, 1, buf, sizeof(buf)), -ENOENT);
+	KUNIT_EXPECT_EQ(test, kds_test_get(t, 1, buf, sizeof(buf)), -ENOENT);
 	KUNIT_EXPECT_EQ(test, kds_test_put(t, 2, "two"), 0);
-	KUNIT_EXPECT_EQ(test, t->ops->get(t->s, 1, buf, sizeof(buf)), -ENOENT);
-	KUNIT_EXPECT_EQ(test, t->ops->get(t->s, 3, buf, sizeof(buf)), -ENOENT);
+	KUNIT_EXPECT_EQ(test, kds_test_get(t, 1, buf, sizeof(buf)), -ENOENT);
+	KUNIT_EXPECT_EQ(test, kds_test_get(t, 3, buf, sizeof(buf)), -ENOENT);
 }
 
 static void kds_test_get_copies_a_value_only_if_it_fits(struct kunit *test)
@@ -361,12 +369,12 @@ static void kds_test_get_copies_a_value_only_if_it_fits(struct kunit *test)
 	memset(buf, '#', sizeof(buf));
 	KUNIT_EXPECT_EQ(test, kds_test_put(t, 7, "abcdefghij"), 0);
 	/* too long for the buffer: its length, and nothing copied */
-	KUNIT_EXPECT_EQ(test, t->ops->get(t->s, 7, buf, 4), 10);
+	KUNIT_EXPECT_EQ(test, kds_test_get(t, 7, buf, 4), 10);
 	KUNIT_EXPECT_MEMEQ(test, buf, "############", 12);
-	KUNIT_EXPECT_EQ(test, t->ops->get(t->s, 7, buf, 9), 10);
+	KUNIT_EXPECT_EQ(test, kds_test_get(t, 7, buf, 9), 10);
 	KUNIT_EXPECT_MEMEQ(test, buf, "############", 12);
 	/* exactly the buffer's size: copied, and not a byte past it */
-	KUNIT_EXPECT_EQ(test, t->ops->get(t->s, 7, buf, 10), 10);
+	KUNIT_EXPECT_EQ(test, kds_test_get(t, 7, buf, 10), 10);
 	KUNIT_EXPECT_MEMEQ(test, buf, "abcdefghij##", 12);
 }
 

@@ -648,6 +648,41 @@ TEST_F(ioctl, get_buffer_that_faults_is_efault)
 	ASSERT_EQ(0, kds_holds(self->fd, 1, "value"));
 }
 
+/*
+ * The kernel writes a value straight from its entry to the caller's
+ * buffer with page faults disabled; a buffer whose pages are not there
+ * yet (never touched, or given back with MADV_DONTNEED) takes the other
+ * way, through a kernel buffer.  Either way the caller gets every byte:
+ * here a 3000-byte value into fresh pages, then across a page that is
+ * there and one that is not.
+ */
+TEST_F(ioctl, get_into_pages_not_yet_present_returns_the_whole_value)
+{
+	const __u32 n = 3000;
+	char val[3000], *map;
+	long page = sysconf(_SC_PAGESIZE);
+	__u32 len = 0;
+
+	if (n > self->max_value_size)
+		SKIP(return, "kds.max_value_size is below %u", n);
+	kds_pattern(val, n, 7);
+	ASSERT_EQ(0, kds_put(self->fd, 1, val, n));
+	map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, kds_get(self->fd, 1, map, n, &len));
+	ASSERT_EQ(n, len);
+	ASSERT_EQ(0, memcmp(val, map, n));
+	/* The first page there, the second given back: the value spans both. */
+	memset(map, 0, page);
+	ASSERT_EQ(0, madvise(map + page, page, MADV_DONTNEED));
+	len = 0;
+	ASSERT_EQ(0, kds_get(self->fd, 1, map + page - n / 2, n, &len));
+	ASSERT_EQ(n, len);
+	ASSERT_EQ(0, memcmp(val, map + page - n / 2, n));
+	ASSERT_EQ(0, munmap(map, 2 * page));
+}
+
 TEST_F(ioctl, output_struct_in_read_only_memory_is_efault)
 {
 	struct kds_stats *st;
