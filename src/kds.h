@@ -345,43 +345,45 @@ static inline const u8 *kds_value_bytes(const struct kds_value *v)
 
 /**
  * struct kds_out - where a get's value goes (the core fills it)
- * @kbuf: a kernel buffer of @cap bytes; or NULL, and the value goes to
- * @ubuf: the caller's buffer in user space, of @cap bytes
- * @cap: the buffer's size
- * @faulted: set by kds_value_out() when @ubuf could not be written
- *	without a page fault
+ * @kbuf: a kernel buffer
+ * @kcap: its size: a value of at most @kcap bytes is copied there
+ * @ubuf: the caller's buffer in user space, or NULL
+ * @ucap: its size: a longer value (than @kcap) of at most @ucap bytes is
+ *	written there, with page faults disabled
+ * @faulted: set by kds_value_out() when @ubuf could not be written so
  *
- * A get of the ioctls writes the value once, from the entry to the
- * caller, under the backend's read-side lock: with page faults disabled,
- * which is allowed under RCU and spinlocks and makes the copy fail
- * rather than sleep on a page not present.  Only then does the core read
- * the value again into a kernel buffer, for a copy_to_user() that may
- * fault with no lock held.
+ * An ioctl get takes a small value through @kbuf on its stack, and
+ * writes a larger one once, from the entry straight to the caller, under
+ * the backend's read-side lock: copy_to_user_nofault() never sleeps (it
+ * is allowed under RCU and spinlocks) and fails on a page not present.
+ * Only then does the core read the value again into a kernel buffer, for
+ * a copy_to_user() that may fault with no lock held.  A value that fits
+ * neither is not copied: the caller, told its length, decides (ERANGE,
+ * or a larger buffer).
  */
 struct kds_out {
 	void *kbuf;
+	u32 kcap;
+	u32 ucap;
 	void __user *ubuf;
-	u32 cap;
 	bool faulted;
 };
 
 /**
- * kds_value_out - write a value found by a backend's get where @out says
+ * kds_value_out - copy a value found by a backend's get where @out says
  * @out: the destination
  * @v: the value
  *
- * A value longer than @out->cap is not written at all: the caller, told
- * its length, decides (ERANGE, or a larger buffer).  Never sleeps.
+ * Never sleeps.
  *
  * Return: the value's length, for the get to return.
  */
 static inline long kds_value_out(struct kds_out *out, const struct kds_value *v)
 {
-	if (v->len > out->cap)
-		return v->len;
-	if (out->kbuf)
+	if (v->len <= out->kcap)
 		memcpy(out->kbuf, kds_value_bytes(v), v->len);
-	else if (copy_to_user_nofault(out->ubuf, kds_value_bytes(v), v->len))
+	else if (v->len <= out->ucap &&
+		 copy_to_user_nofault(out->ubuf, kds_value_bytes(v), v->len))
 		out->faulted = true;
 	return v->len;
 }

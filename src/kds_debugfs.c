@@ -127,7 +127,7 @@ static int kds_kloop_run(struct kds_store *s, const struct kds_kloop_req *r,
 	const struct kds_ops *ops = s->ops;
 	u32 cap = r->op == KDS_KLOOP_GET ? kds_max_value_size : r->vsize;
 	u64 i, key, t0, elapsed = 0, done = 0;
-	struct kds_out out = { .cap = cap };
+	struct kds_out out = { .kcap = cap };
 	void *buf;
 	int ret = 0;
 

@@ -100,7 +100,7 @@ static u64 kds_test_rand(u64 *state)
 /* ops->get into a kernel buffer of @cap bytes, as the debugfs loop does. */
 static long kds_test_get(struct kds_test *t, u64 key, void *buf, u32 cap)
 {
-	struct kds_out out = { .kbuf = buf, .cap = cap };
+	struct kds_out out = { .kbuf = buf, .kcap = cap };
 
 	return kds_test_get(t, key, &out);
 }
