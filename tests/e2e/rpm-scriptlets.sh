@@ -142,13 +142,17 @@ files_placed() {
 		/usr/lib/modules-load.d/kds.conf /usr/lib/sysusers.d/kds.conf \
 		"/usr/src/kds-$version/dkms.conf" "/usr/src/kds-$version/src/Kbuild" \
 		/usr/bin/kdsctl /usr/include/linux/kds.h /usr/include/libkds.h \
-		/usr/lib/kds/kds-secure-boot /usr/lib/systemd/system/kds-secure-boot.service; do
+		/usr/lib/systemd/system/kds-secure-boot.service; do
 		[ -e "$root$f" ] || { echo "missing: $f"; rc=1; }
 	done
-	# The unit is enabled by the package, whatever the presets say.
+	# The unit is enabled by the package, whatever the presets say, and
+	# runs a program the package installed.
 	f=/usr/lib/systemd/system/sysinit.target.wants/kds-secure-boot.service
 	[ "$(readlink "$root$f")" = ../kds-secure-boot.service ] || { echo "not a link to the unit: $f"; rc=1; }
-	[ -x "$root/usr/lib/kds/kds-secure-boot" ] || { echo "not executable: /usr/lib/kds/kds-secure-boot"; rc=1; }
+	f=$(sed -n 's/^ExecStart=//p' "$root/usr/lib/systemd/system/kds-secure-boot.service")
+	echo "ExecStart=$f"
+	[ "$f" = /usr/libexec/kds/kds-secure-boot ] && [ -x "$root$f" ] ||
+		{ echo "ExecStart is not the package's program: $f"; rc=1; }
 	return "$rc"
 }
 
@@ -183,7 +187,7 @@ erased() {
 	compgen -G "$root/usr/src/kds-*" && rc=1
 	compgen -G "$root/usr/lib/systemd/system/*kds*" && rc=1
 	compgen -G "$root/usr/lib/systemd/system/sysinit.target.wants/kds*" && rc=1
-	[ ! -e "$root/usr/lib/kds" ] || { echo "left: /usr/lib/kds"; rc=1; }
+	[ ! -e "$root/usr/libexec/kds" ] || { echo "left: /usr/libexec/kds"; rc=1; }
 	find "$root/lib/modules" -path '*/updates/dkms/kds*' | grep . && rc=1
 	in_root rpm -qa | grep '^kds-' && rc=1
 	return "$rc"
