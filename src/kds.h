@@ -25,7 +25,8 @@
  *    sleeps); the core copies a value that could not be written so
  *    through a kernel buffer after the backend's lock is dropped.
  *  - get and iter run in atomic context if the backend's read side is
- *    RCU or a spinlock: they must not sleep, so they only memcpy.
+ *    RCU or a spinlock: they must not sleep, so they only copy a value
+ *    out through kds_value_out().
  *  - put allocates its entry with kds_entry_new() before taking its
  *    write lock (the memory is charged to the caller's memory cgroup and
  *    counted against kds.max_bytes), looks its key up under that lock and

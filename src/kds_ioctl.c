@@ -181,7 +181,7 @@ static long kds_get_bounce(struct kds_store *s, u64 key, struct kds_out *out,
  * that a direct copy makes (6.1, N=10^3, 16 bytes: a hash get costs 1191
  * guest instructions through the stack, 1325 straight), while a 1-KiB
  * value straight is one copy and one lookup instead of two each (4859
- * through a kvmalloc() buffer, 2337 straight).
+ * through a kvmalloc() buffer, 2328 straight).
  *
  * Return: 0; -ENOENT; -ERANGE if the value is longer than the buffer
  * (*@len then holds its length, nothing is copied); -EFAULT; -ENOMEM.
